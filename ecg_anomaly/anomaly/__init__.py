@@ -1,0 +1,1 @@
+"""Thresholds and metrics: from anomaly scores to decisions and numbers."""

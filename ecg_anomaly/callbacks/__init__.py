@@ -1,0 +1,6 @@
+"""Lightning callbacks that fit thresholds and compute metrics after training."""
+
+from ecg_anomaly.callbacks.metrics import MetricsCallback
+from ecg_anomaly.callbacks.threshold import ThresholdCallback
+
+__all__ = ["MetricsCallback", "ThresholdCallback"]

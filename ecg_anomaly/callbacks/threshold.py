@@ -1,0 +1,67 @@
+"""Fit the anomaly threshold after training and store it in the model's buffer."""
+
+from __future__ import annotations
+
+import logging
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback
+
+from ecg_anomaly.anomaly.thresholds import Threshold
+from ecg_anomaly.models.base import AnomalyModel
+
+log = logging.getLogger(__name__)
+
+
+def fit_threshold(threshold: Threshold, model: AnomalyModel, datamodule: L.LightningDataModule) -> float:
+    """Score the split a threshold needs and compute the threshold.
+
+    Args:
+        threshold: The threshold rule; its ``fit_on`` names the split (``None``: no data).
+        model: The trained model.
+        datamodule: An :class:`~ecg_anomaly.data.ECG5000DataModule` (set up).
+
+    Returns:
+        The threshold value.
+    """
+    threshold.reset()
+    split = threshold.fit_on
+    if split is not None:
+        if datamodule.split_sizes[split] == 0:
+            msg = (
+                f"{type(threshold).__name__} is fitted on the {split!r} split, which is empty; "
+                "give it beats with data.val_size=0.25 (or choose another threshold)"
+            )
+            raise ValueError(msg)
+        was_training = model.training
+        model.eval()
+        # The training rule uses normal beats only; the validation rule needs both classes.
+        with torch.inference_mode():
+            for x, y in datamodule.loader(split, normal_only=split == "train"):
+                threshold.update(model.score(x), y)
+        model.train(was_training)
+    return float(threshold.compute())
+
+
+class ThresholdCallback(Callback):
+    """Fits the threshold when training ends and stores it in ``model.threshold``.
+
+    Args:
+        threshold: The threshold that decides (stored in the model and its checkpoint).
+        extra: More thresholds to report alongside (e.g. mean + 2 std), by name; their values
+            land in ``model.extra_thresholds`` and the metrics.
+    """
+
+    def __init__(self, threshold: Threshold, extra: dict[str, Threshold] | None = None) -> None:
+        self.threshold = threshold
+        self.extra = dict(extra or {})
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: AnomalyModel) -> None:
+        datamodule = trainer.datamodule
+        value = fit_threshold(self.threshold, pl_module, datamodule)
+        pl_module.threshold.fill_(value)
+        pl_module.extra_thresholds = {
+            name: fit_threshold(t, pl_module, datamodule) for name, t in self.extra.items()
+        }
+        log.info("Fitted threshold %s = %.6g", type(self.threshold).__name__, value)

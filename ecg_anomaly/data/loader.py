@@ -1,0 +1,82 @@
+"""A batch iterator over in-memory tensors.
+
+ECG5000 fits in memory many times over, so batches are slices of tensors that already sit on
+the training device: no worker processes, no per-sample ``Dataset.__getitem__`` calls, no
+per-epoch copies. Under distributed training each rank takes every ``world_size``-th beat of the
+same permutation, so the ranks see disjoint parts (without the padding ``DistributedSampler``
+adds, which would count some test beats twice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+
+
+class TensorLoader:
+    """Iterate over aligned tensors in batches.
+
+    Args:
+        *tensors: Tensors with the same first dimension (e.g. beats and labels).
+        batch_size: Beats per batch.
+        shuffle: Draw a new permutation each epoch (from ``seed`` and the epoch number, so all
+            ranks agree and runs repeat).
+        drop_last: Drop a last, smaller batch.
+        seed: Seed of the shuffling.
+        rank: This process's rank under distributed training.
+        world_size: Number of processes.
+    """
+
+    def __init__(
+        self,
+        *tensors: torch.Tensor,
+        batch_size: int,
+        shuffle: bool = False,
+        drop_last: bool = False,
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
+        if not tensors or any(len(t) != len(tensors[0]) for t in tensors):
+            msg = "TensorLoader needs one or more tensors with the same number of rows"
+            raise ValueError(msg)
+        if batch_size < 1:
+            msg = f"batch_size must be a positive integer, got {batch_size}"
+            raise ValueError(msg)
+        self.tensors = tensors
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.seed = seed
+        self.rank = rank
+        self.world_size = world_size
+        self.epoch = 0
+
+    def _num_local(self) -> int:
+        n = len(self.tensors[0])
+        return len(range(self.rank, n, self.world_size))
+
+    def __len__(self) -> int:
+        n = self._num_local()
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
+        n = len(self.tensors[0])
+        device = self.tensors[0].device
+        if self.shuffle:
+            generator = torch.Generator().manual_seed(self.seed + self.epoch)
+            order = torch.randperm(n, generator=generator).to(device)
+            self.epoch += 1
+        else:
+            order = None
+        if self.world_size > 1:
+            base = order if order is not None else torch.arange(n, device=device)
+            order = base[self.rank :: self.world_size]
+        stop = len(self) * self.batch_size
+        for start in range(0, stop, self.batch_size):
+            if order is None:
+                yield tuple(t[start : start + self.batch_size] for t in self.tensors)
+            else:
+                idx = order[start : start + self.batch_size]
+                yield tuple(t[idx] for t in self.tensors)

@@ -1,0 +1,174 @@
+"""What every model shares: normalisation, a threshold buffer, and one anomaly score per beat.
+
+Every model answers the same question: :meth:`AnomalyModel.score` maps raw beats to an anomaly
+score per beat, higher = more abnormal, and a beat is flagged abnormal when its score is at or
+above the fitted :attr:`AnomalyModel.threshold`. The normaliser and the threshold are buffers,
+so a checkpoint holds everything needed to score a new file.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import partial
+from typing import Any, ClassVar
+
+import lightning as L
+import torch
+from torch import nn
+
+from ecg_anomaly.data.labels import NORMAL
+from ecg_anomaly.data.normalize import Normalizer
+from ecg_anomaly.models.losses import per_beat_error
+
+#: Key of the checkpoint entry that says which model class wrote it.
+CHECKPOINT_KEY = "ecg_anomaly"
+
+OptimizerFactory = Callable[..., torch.optim.Optimizer]
+SchedulerFactory = Callable[..., Any]
+
+
+class AnomalyModel(L.LightningModule):
+    """Base LightningModule of all ecg-anomaly models.
+
+    Subclasses implement :meth:`compute_loss` and :meth:`anomaly_score` on normalised beats.
+    Hyper-parameters of subclasses are saved automatically, except the optimizer and
+    scheduler factories (they are training settings, and keeping them out of the checkpoint
+    lets it load without unpickling arbitrary objects).
+
+    Args:
+        seq_len: Samples per beat.
+        normalization: Kind of :class:`~ecg_anomaly.data.normalize.Normalizer`.
+        optimizer: Factory called with ``params=``; default Adam with learning rate 1e-3.
+        scheduler: Optional factory called with ``optimizer=``.
+        scheduler_monitor: Metric the scheduler watches (for ``ReduceLROnPlateau``).
+    """
+
+    #: True for classifiers trained on labelled beats; autoencoders train on normal beats.
+    supervised: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        seq_len: int = 140,
+        normalization: str = "global_minmax",
+        optimizer: OptimizerFactory | None = None,
+        scheduler: SchedulerFactory | None = None,
+        scheduler_monitor: str = "val/loss",
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(ignore=["optimizer", "scheduler"], logger=False)
+        self.optimizer_factory = optimizer or partial(torch.optim.Adam, lr=1e-3)
+        self.scheduler_factory = scheduler
+        self.normalizer = Normalizer(normalization, seq_len)
+        self.register_buffer("threshold", torch.tensor(math.nan))
+
+    # -- what subclasses implement ---------------------------------------------------------
+
+    def compute_loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor | dict[str, torch.Tensor]:
+        """Training loss on normalised beats ``x`` with labels ``y``.
+
+        Returns:
+            The loss, or a dict with the loss under ``"loss"`` and its parts under other keys
+            (each is logged).
+        """
+        raise NotImplementedError
+
+    def anomaly_score(self, x: torch.Tensor) -> torch.Tensor:
+        """Anomaly score of each normalised beat, shape ``(n,)``, higher = more abnormal."""
+        raise NotImplementedError
+
+    # -- the public scoring API ------------------------------------------------------------
+
+    def score(self, x: torch.Tensor) -> torch.Tensor:
+        """Anomaly score of each raw (un-normalised) beat, shape ``(n,)``."""
+        return self.anomaly_score(self.normalizer(x))
+
+    @property
+    def has_threshold(self) -> bool:
+        """Whether a threshold has been fitted."""
+        return not math.isnan(float(self.threshold))
+
+    def flag(self, scores: torch.Tensor) -> torch.Tensor:
+        """Labels from scores: 1 (abnormal) where ``score >= threshold``, else 0 (normal)."""
+        if not self.has_threshold:
+            msg = "the model has no threshold yet: fit one (ThresholdCallback) before flagging"
+            raise RuntimeError(msg)
+        return (scores >= self.threshold).long()
+
+    # -- Lightning hooks -------------------------------------------------------------------
+
+    def _log_losses(self, stage: str, out: torch.Tensor | dict[str, torch.Tensor], n: int) -> torch.Tensor:
+        losses = out if isinstance(out, dict) else {"loss": out}
+        self.log_dict(
+            {f"{stage}/{k}": v.detach() for k, v in losses.items()},
+            on_step=False,
+            on_epoch=True,
+            prog_bar=False,
+            batch_size=n,
+            sync_dist=stage != "train",
+        )
+        return losses["loss"]
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        x, y = batch
+        loss = self._log_losses("train", self.compute_loss(self.normalizer(x), y), len(x))
+        self.log("loss", loss.detach(), on_step=True, on_epoch=False, prog_bar=True, logger=False)
+        return loss
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        x, y = batch
+        if not self.supervised:
+            # Autoencoders are validated, like they are trained, on normal beats only.
+            keep = y == NORMAL
+            x, y = x[keep], y[keep]
+        if len(x):
+            self._log_losses("val", self.compute_loss(self.normalizer(x), y), len(x))
+
+    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> dict[str, torch.Tensor]:
+        x, y = batch
+        return {"scores": self.score(x), "labels": y}
+
+    def predict_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        x = batch[0] if isinstance(batch, tuple | list) else batch
+        return self.score(x)
+
+    def configure_optimizers(self) -> Any:
+        optimizer = self.optimizer_factory(params=self.parameters())
+        if self.scheduler_factory is None:
+            return optimizer
+        scheduler = self.scheduler_factory(optimizer=optimizer)
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "monitor": self.hparams.scheduler_monitor},
+        }
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        cls = type(self)
+        checkpoint[CHECKPOINT_KEY] = {"class_path": f"{cls.__module__}.{cls.__qualname__}"}
+
+
+class ReconstructionModel(AnomalyModel):
+    """An autoencoder: trained to reconstruct normal beats, scored by reconstruction error.
+
+    Args:
+        loss: Training reconstruction error, ``"mae"`` or ``"mse"``.
+        score: Per-beat error used as anomaly score, ``"mae"`` or ``"mse"``.
+        **kwargs: Passed to :class:`AnomalyModel`.
+    """
+
+    def __init__(self, *, loss: str = "mae", score: str = "mae", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.loss_kind = loss
+        self.score_kind = score
+
+    def compute_loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return per_beat_error(self(x), x, self.loss_kind).mean()
+
+    def anomaly_score(self, x: torch.Tensor) -> torch.Tensor:
+        return per_beat_error(self(x), x, self.score_kind)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Latent code of normalised beats (for latent-space plots)."""
+        return self.encoder(x)
+
+    encoder: nn.Module

@@ -1,0 +1,60 @@
+"""Small layer helpers: activations by name, dense stacks, Keras-style initialisation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from torch import nn
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "leaky_relu": nn.LeakyReLU,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "identity": nn.Identity,
+    "linear": nn.Identity,
+}
+
+
+def activation(name: str) -> nn.Module:
+    """An activation module by name (see :data:`ACTIVATIONS`)."""
+    try:
+        return ACTIVATIONS[name]()
+    except KeyError:
+        msg = f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}"
+        raise ValueError(msg) from None
+
+
+def mlp(sizes: Sequence[int], act: str = "relu", out_act: str | None = None) -> nn.Sequential:
+    """A stack of dense layers ``sizes[0] -> sizes[1] -> ... -> sizes[-1]``.
+
+    Args:
+        sizes: Layer widths, input first.
+        act: Activation after every layer but the last.
+        out_act: Activation after the last layer (default: ``act``).
+
+    Returns:
+        The ``nn.Sequential`` stack.
+    """
+    layers: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        layers.append(nn.Linear(n_in, n_out))
+        last = i == len(sizes) - 2
+        layers.append(activation((out_act or act) if last else act))
+    return nn.Sequential(*layers)
+
+
+def keras_init_(module: nn.Module) -> nn.Module:
+    """Initialise like Keras: Glorot-uniform weights and zero biases (dense and conv layers).
+
+    The recipes we reproduce were written in Keras; PyTorch's default initialisation draws
+    smaller weights, which changes how far a 20-epoch recipe gets.
+    """
+    for m in module.modules():
+        if isinstance(m, nn.Linear | nn.Conv1d | nn.ConvTranspose1d):
+            nn.init.xavier_uniform_(m.weight)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+    return module

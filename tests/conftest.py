@@ -1,0 +1,103 @@
+"""Shared fixtures: synthetic ECG-like data, the real ECG5000 copy, and composed configs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from ecg_anomaly.utils.config import config_dir
+
+#: The project's shared copy of ECG5000, beside the checkout.
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ecg5000"
+
+
+def synthetic_beats(
+    n_normal: int, n_abnormal: int, seq_len: int = 140, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """ECG-like beats: a P wave, a QRS spike and a T wave; abnormal beats change their shape.
+
+    Returns:
+        ``(x, y)`` with ``y`` 0 = normal, 1 = abnormal (the package's convention).
+    """
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0.0, 1.0, seq_len)
+
+    def bump(centre: np.ndarray, width: float, height: np.ndarray) -> np.ndarray:
+        return height[:, None] * np.exp(-((t[None, :] - centre[:, None]) ** 2) / (2 * width**2))
+
+    def beats(n: int, abnormal: bool) -> np.ndarray:
+        jitter = rng.normal(0.0, 0.01, n)
+        qrs = 3.0 if not abnormal else rng.uniform(1.0, 2.0, n)
+        t_wave = 0.8 if not abnormal else -rng.uniform(0.5, 1.2, n)
+        x = (
+            bump(0.2 + jitter, 0.03, np.full(n, 0.4))
+            + bump(0.4 + jitter, 0.012 if not abnormal else 0.04, np.broadcast_to(qrs, n))
+            + bump(0.7 + jitter, 0.06, np.broadcast_to(t_wave, n))
+            - 1.0
+        )
+        return x + rng.normal(0.0, 0.05, x.shape)
+
+    x = np.concatenate([beats(n_normal, False), beats(n_abnormal, True)]).astype(np.float32)
+    y = np.concatenate([np.zeros(n_normal, np.int64), np.ones(n_abnormal, np.int64)])
+    order = rng.permutation(len(y))
+    return x[order], y[order]
+
+
+def write_tf_csv(path: Path, x: np.ndarray, y: np.ndarray) -> Path:
+    """Write beats in the TensorFlow tutorial's layout (values, then 1.0 normal / 0.0 abnormal)."""
+    tf_label = (y == 0).astype(np.float64)
+    np.savetxt(path, np.column_stack([x, tf_label]), delimiter=",", fmt="%.6f")
+    return path
+
+
+@pytest.fixture(scope="session")
+def synthetic_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small ECG5000-like file (400 beats of 140 samples) in the tutorial's layout."""
+    x, y = synthetic_beats(240, 160)
+    return write_tf_csv(tmp_path_factory.mktemp("data") / "synthetic_ecg.csv", x, y)
+
+
+@pytest.fixture(scope="session")
+def ecg5000_csv() -> Path:
+    """The real ECG5000 ``ecg.csv`` (tests using it are skipped where it is missing)."""
+    path = SHARED_DATA / "ecg.csv"
+    if not path.is_file():
+        pytest.skip(f"ECG5000 not found at {path}")
+    return path
+
+
+@pytest.fixture
+def make_cfg(tmp_path: Path, synthetic_csv: Path) -> Callable[..., DictConfig]:
+    """Compose a config as ``ecg-anomaly-train`` would, on synthetic data in a temp folder.
+
+    Call it with overrides (``make_cfg("experiment=tf_tutorial_dense_ae")``); it adds the data
+    path, CPU, few epochs and the temp output folder unless the overrides set them.
+    """
+
+    def _make(*overrides: str, config_name: str = "train") -> DictConfig:
+        defaults = {
+            "data.path": str(synthetic_csv),
+            "data.download": "false",
+            "trainer.max_epochs": "2",
+            "trainer.accelerator": "cpu",
+            "trainer.enable_progress_bar": "false",
+            "callbacks.progress_bar": "null",
+            "paths.output_dir": str(tmp_path),
+        }
+        given = {o.split("=", 1)[0].lstrip("+~") for o in overrides}
+        extra = [f"{k}={v}" for k, v in defaults.items() if k not in given]
+        GlobalHydra.instance().clear()
+        with initialize_config_dir(version_base="1.3", config_dir=config_dir()):
+            cfg = compose(config_name, overrides=[*overrides, *extra], return_hydra_config=True)
+        HydraConfig().set_config(cfg)
+        return cfg
+
+    yield _make
+    GlobalHydra.instance().clear()
