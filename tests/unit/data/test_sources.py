@@ -49,7 +49,7 @@ class Server:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     def serve(self, path: str, body: bytes, status: int = 200, **headers: str) -> str:
@@ -261,7 +261,7 @@ def test_explicit_missing_path(tmp_path, cache):
 
 
 def test_folder_without_the_file(tmp_path):
-    with pytest.raises(DataNotFoundError, match="without ECG5000_TRAIN.txt"):
+    with pytest.raises(DataNotFoundError, match=r"without ECG5000_TRAIN\.txt"):
         resolve_data_path(tmp_path, source="ucr", download=False)
 
 
