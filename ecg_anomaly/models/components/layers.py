@@ -58,3 +58,23 @@ def keras_init_(module: nn.Module) -> nn.Module:
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
     return module
+
+
+def keras_lstm_init_(lstm: nn.LSTM) -> nn.LSTM:
+    """Initialise an LSTM like Keras.
+
+    Glorot-uniform input weights, orthogonal recurrent weights, and zero biases except a
+    forget-gate bias of 1 (Keras's ``unit_forget_bias``).
+    """
+    h = lstm.hidden_size
+    for name, p in lstm.named_parameters():
+        # Keras draws the four gates' kernels as one (input, 4 * units) matrix, as here.
+        if name.startswith("weight_ih"):
+            nn.init.xavier_uniform_(p)
+        elif name.startswith("weight_hh"):
+            nn.init.orthogonal_(p)
+        elif name.startswith("bias"):
+            nn.init.zeros_(p)
+            if name.startswith("bias_ih"):
+                p.data[h : 2 * h] = 1.0  # PyTorch gate order: input, forget, cell, output
+    return lstm
