@@ -58,7 +58,10 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     datamodule.prepare_data()
     datamodule.setup("fit")
     model = instantiate(
-        cfg.model, seq_len=datamodule.seq_len, normalization=datamodule.normalization, _convert_="all"
+        cfg.model,
+        seq_len=datamodule.seq_len,
+        normalization=datamodule.normalization,
+        _convert_="all",
     )
     model.normalizer.load_state_dict(datamodule.normalizer.state_dict())
     if datamodule.normal_only is None:

@@ -65,7 +65,10 @@ def detection_metrics(
     scores = scores.detach().flatten().cpu()
     target = labels.detach().flatten().cpu().long()
     if scores.numel() == 0 or scores.numel() != target.numel():
-        msg = f"need as many scores as labels, and at least one; got {scores.numel()} and {target.numel()}"
+        msg = (
+            "need as many scores as labels, and at least one; "
+            f"got {scores.numel()} scores and {target.numel()} labels"
+        )
         raise ValueError(msg)
     pred = (scores >= threshold).long()
     both_classes = bool((target == NORMAL).any() and (target == ABNORMAL).any())

@@ -34,14 +34,18 @@ class MetricsCallback(Callback):
     def on_test_epoch_start(self, trainer: L.Trainer, pl_module: AnomalyModel) -> None:
         self._collector = ScoreCollector().to(pl_module.device)
 
-    def on_test_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0) -> None:
+    def on_test_batch_end(
+        self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0
+    ) -> None:
         self._collector.update(outputs["scores"], outputs["labels"])
 
     def on_test_epoch_end(self, trainer: L.Trainer, pl_module: AnomalyModel) -> None:
         scores, labels = self._collector.compute()
         self.scores, self.labels = scores.cpu(), labels.cpu()
         thresholds = {"": float(pl_module.threshold)}
-        thresholds |= {f"{name}/": v for name, v in getattr(pl_module, "extra_thresholds", {}).items()}
+        thresholds |= {
+            f"{name}/": v for name, v in getattr(pl_module, "extra_thresholds", {}).items()
+        }
         results: dict[str, float | int] = {}
         for name, value in thresholds.items():
             metrics = detection_metrics(self.scores, self.labels, value)

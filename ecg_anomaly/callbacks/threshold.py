@@ -14,7 +14,9 @@ from ecg_anomaly.models.base import AnomalyModel
 log = logging.getLogger(__name__)
 
 
-def fit_threshold(threshold: Threshold, model: AnomalyModel, datamodule: L.LightningDataModule) -> float:
+def fit_threshold(
+    threshold: Threshold, model: AnomalyModel, datamodule: L.LightningDataModule
+) -> float:
     """Score the split a threshold needs and compute the threshold.
 
     Args:

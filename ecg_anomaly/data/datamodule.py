@@ -128,7 +128,9 @@ class ECG5000DataModule(L.LightningDataModule):
                 "(tensorflow layout: 1 = normal, 0 = abnormal; UCR layout: class 1 = normal)"
             )
             raise DataFormatError(msg)
-        self.normalizer = Normalizer(self.normalization, beats.seq_len).fit(self._splits["train"][0])
+        self.normalizer = Normalizer(self.normalization, beats.seq_len).fit(
+            self._splits["train"][0]
+        )
         self.beats = beats
         log.info(
             "Loaded %d beats of %d samples from %s: %s",
@@ -190,7 +192,12 @@ class ECG5000DataModule(L.LightningDataModule):
         return trainer.global_rank, trainer.world_size
 
     def loader(
-        self, name: str, *, normal_only: bool = False, shuffle: bool = False, batch_size: int | None = None
+        self,
+        name: str,
+        *,
+        normal_only: bool = False,
+        shuffle: bool = False,
+        batch_size: int | None = None,
     ) -> TensorLoader:
         """A batch loader over one split, sharded across ranks under distributed training."""
         rank, world_size = self._place()

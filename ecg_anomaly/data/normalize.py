@@ -43,7 +43,9 @@ class Normalizer(nn.Module):
         """
         x = torch.as_tensor(x, dtype=torch.float32)
         if x.ndim != 2 or x.shape[1] != self.shift.numel():
-            msg = f"Normalizer expects beats of shape (n, {self.shift.numel()}), got {tuple(x.shape)}"
+            msg = (
+                f"Normalizer expects beats of shape (n, {self.shift.numel()}), got {tuple(x.shape)}"
+            )
             raise ValueError(msg)
         if self.kind == "global_minmax":
             lo, hi = x.min(), x.max()

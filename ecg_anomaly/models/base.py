@@ -64,7 +64,9 @@ class AnomalyModel(L.LightningModule):
 
     # -- what subclasses implement ---------------------------------------------------------
 
-    def compute_loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor | dict[str, torch.Tensor]:
+    def compute_loss(
+        self, x: torch.Tensor, y: torch.Tensor
+    ) -> torch.Tensor | dict[str, torch.Tensor]:
         """Training loss on normalised beats ``x`` with labels ``y``.
 
         Returns:
@@ -97,7 +99,9 @@ class AnomalyModel(L.LightningModule):
 
     # -- Lightning hooks -------------------------------------------------------------------
 
-    def _log_losses(self, stage: str, out: torch.Tensor | dict[str, torch.Tensor], n: int) -> torch.Tensor:
+    def _log_losses(
+        self, stage: str, out: torch.Tensor | dict[str, torch.Tensor], n: int
+    ) -> torch.Tensor:
         losses = out if isinstance(out, dict) else {"loss": out}
         self.log_dict(
             {f"{stage}/{k}": v.detach() for k, v in losses.items()},
@@ -109,7 +113,9 @@ class AnomalyModel(L.LightningModule):
         )
         return losses["loss"]
 
-    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+    def training_step(
+        self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
+    ) -> torch.Tensor:
         x, y = batch
         loss = self._log_losses("train", self.compute_loss(self.normalizer(x), y), len(x))
         self.log("loss", loss.detach(), on_step=True, on_epoch=False, prog_bar=True, logger=False)
@@ -124,7 +130,9 @@ class AnomalyModel(L.LightningModule):
         if len(x):
             self._log_losses("val", self.compute_loss(self.normalizer(x), y), len(x))
 
-    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> dict[str, torch.Tensor]:
+    def test_step(
+        self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
+    ) -> dict[str, torch.Tensor]:
         x, y = batch
         return {"scores": self.score(x), "labels": y}
 

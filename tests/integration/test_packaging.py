@@ -27,7 +27,9 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_wheel_contains_every_config(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    shipped = {n.removeprefix("ecg_anomaly/conf/") for n in names if n.startswith("ecg_anomaly/conf/")}
+    shipped = {
+        n.removeprefix("ecg_anomaly/conf/") for n in names if n.startswith("ecg_anomaly/conf/")
+    }
     expected = {str(p.relative_to(ROOT / "conf")) for p in (ROOT / "conf").rglob("*.yaml")}
     expected = {p for p in expected if not p.startswith("local/")}
     assert expected <= shipped
@@ -38,7 +40,14 @@ def test_installed_wheel_composes_the_config_from_another_folder(wheel, tmp_path
     zipfile.ZipFile(wheel).extractall(site)
     env = {**os.environ, "PYTHONPATH": str(site)}
     proc = subprocess.run(
-        [sys.executable, "-m", "ecg_anomaly.train", "experiment=tf_tutorial_dense_ae", "--cfg", "job"],
+        [
+            sys.executable,
+            "-m",
+            "ecg_anomaly.train",
+            "experiment=tf_tutorial_dense_ae",
+            "--cfg",
+            "job",
+        ],
         cwd=tmp_path,
         env=env,
         capture_output=True,

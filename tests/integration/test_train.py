@@ -54,7 +54,13 @@ def test_sequence_length_comes_from_the_data(make_cfg, tmp_path):
 def test_console_script_reports_missing_data_without_traceback(tmp_path):
     missing = tmp_path / "nope.csv"
     proc = subprocess.run(
-        [sys.executable, "-m", "ecg_anomaly.train", f"data.path={missing}", f"hydra.run.dir={tmp_path}"],
+        [
+            sys.executable,
+            "-m",
+            "ecg_anomaly.train",
+            f"data.path={missing}",
+            f"hydra.run.dir={tmp_path}",
+        ],
         capture_output=True,
         text=True,
         timeout=120,

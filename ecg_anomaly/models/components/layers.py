@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 from torch import nn
 
@@ -39,7 +40,7 @@ def mlp(sizes: Sequence[int], act: str = "relu", out_act: str | None = None) -> 
         The ``nn.Sequential`` stack.
     """
     layers: list[nn.Module] = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+    for i, (n_in, n_out) in enumerate(pairwise(sizes)):
         layers.append(nn.Linear(n_in, n_out))
         last = i == len(sizes) - 2
         layers.append(activation((out_act or act) if last else act))

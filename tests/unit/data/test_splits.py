@@ -4,7 +4,9 @@ import pytest
 from ecg_anomaly.data.splits import train_test_split_indices
 
 
-@pytest.mark.parametrize(("n", "test_size", "seed"), [(5000, 0.2, 21), (4000, 0.25, 21), (7, 0.3, 0)])
+@pytest.mark.parametrize(
+    ("n", "test_size", "seed"), [(5000, 0.2, 21), (4000, 0.25, 21), (7, 0.3, 0)]
+)
 def test_same_indices_as_scikit_learn(n, test_size, seed):
     sklearn = pytest.importorskip("sklearn.model_selection")
     expected_train, expected_test = sklearn.train_test_split(
