@@ -45,7 +45,7 @@ class Detector:
         batch_size: Beats per forward pass when scoring.
     """
 
-    def __init__(self, model: Any, batch_size: int = 65536) -> None:
+    def __init__(self, model: Any, batch_size: int = 16384) -> None:
         self.model = model.eval()
         self.batch_size = batch_size
 
@@ -140,8 +140,8 @@ def _read_checkpoint(path: Path) -> dict[str, Any]:
             "contain such objects; only load checkpoints written by ecg-anomaly-train."
         )
         raise CheckpointError(msg) from None
-    except (RuntimeError, OSError, EOFError) as err:
-        msg = f"{path} is not a readable PyTorch checkpoint ({err})"
+    except Exception as err:  # a truncated or foreign file fails in many ways inside torch.load
+        msg = f"{path} is not a readable PyTorch checkpoint ({type(err).__name__}: {err})"
         raise CheckpointError(msg) from None
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
         msg = f"{path} is not a Lightning checkpoint (no state_dict)"
@@ -207,7 +207,7 @@ def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu"
 
 
 def load_detector(
-    path: str | os.PathLike, map_location: str | torch.device = "cpu", batch_size: int = 65536
+    path: str | os.PathLike, map_location: str | torch.device = "cpu", batch_size: int = 16384
 ) -> Detector:
     """Load a trained detector from an ecg-anomaly checkpoint, safely.
 

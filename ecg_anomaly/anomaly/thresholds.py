@@ -46,10 +46,12 @@ class ScoreCollector(Metric):
         self.labels.append(labels.detach().flatten().long())
 
     def _collected(self) -> tuple[torch.Tensor, torch.Tensor]:
-        if not self.scores:
+        # A list of batches on one process; one tensor once synced across processes.
+        scores = dim_zero_cat(self.scores) if len(self.scores) else torch.empty(0)
+        if scores.numel() == 0:
             msg = f"{type(self).__name__} received no scores: the split it is fitted on is empty"
             raise ValueError(msg)
-        return dim_zero_cat(self.scores), dim_zero_cat(self.labels)
+        return scores, dim_zero_cat(self.labels).long()
 
     def compute(self) -> tuple[torch.Tensor, torch.Tensor]:
         """All scores and labels collected so far (from every process)."""
@@ -159,6 +161,11 @@ class ManualThreshold(Threshold):
     def __init__(self, value: float = 0.5) -> None:
         super().__init__()
         self.value = value
+
+    @property
+    def update_called(self) -> bool:
+        """Always true: a fixed value needs no scores (no "compute before update" warning)."""
+        return True
 
     def compute(self) -> torch.Tensor:
         return torch.tensor(float(self.value))

@@ -198,8 +198,13 @@ class ECG5000DataModule(L.LightningDataModule):
         normal_only: bool = False,
         shuffle: bool = False,
         batch_size: int | None = None,
+        even: bool = False,
     ) -> TensorLoader:
-        """A batch loader over one split, sharded across ranks under distributed training."""
+        """A batch loader over one split, sharded across ranks under distributed training.
+
+        ``even=True`` gives every rank as many beats (training: DDP steps must match); the
+        evaluation loaders keep every beat exactly once.
+        """
         rank, world_size = self._place()
         x, y = self.split(name, normal_only=normal_only)
         return TensorLoader(
@@ -210,13 +215,18 @@ class ECG5000DataModule(L.LightningDataModule):
             seed=self.seed,
             rank=rank,
             world_size=world_size,
+            even=even,
         )
 
     def train_dataloader(self) -> TensorLoader:
         """Training beats: normal only for autoencoders, all labelled beats for classifiers."""
         normal_only = True if self.normal_only is None else self.normal_only
         return self.loader(
-            "train", normal_only=normal_only, shuffle=self.shuffle, batch_size=self.batch_size
+            "train",
+            normal_only=normal_only,
+            shuffle=self.shuffle,
+            batch_size=self.batch_size,
+            even=True,
         )
 
     def val_dataloader(self) -> TensorLoader | list:

@@ -4,7 +4,9 @@ ECG5000 fits in memory many times over, so batches are slices of tensors that al
 the training device: no worker processes, no per-sample ``Dataset.__getitem__`` calls, no
 per-epoch copies. Under distributed training each rank takes every ``world_size``-th beat of the
 same permutation, so the ranks see disjoint parts (without the padding ``DistributedSampler``
-adds, which would count some test beats twice).
+adds, which would count some test beats twice). Training needs every rank to run the same number
+of steps (each step all-reduces gradients); ``even=True`` drops the last ``n % world_size``
+beats of each epoch's permutation for that (different beats each shuffled epoch).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class TensorLoader:
         seed: Seed of the shuffling.
         rank: This process's rank under distributed training.
         world_size: Number of processes.
+        even: Give every rank the same number of beats (for training under DDP).
     """
 
     def __init__(
@@ -37,6 +40,7 @@ class TensorLoader:
         seed: int = 0,
         rank: int = 0,
         world_size: int = 1,
+        even: bool = False,
     ) -> None:
         if not tensors or any(len(t) != len(tensors[0]) for t in tensors):
             msg = "TensorLoader needs one or more tensors with the same number of rows"
@@ -51,11 +55,15 @@ class TensorLoader:
         self.seed = seed
         self.rank = rank
         self.world_size = world_size
+        self.even = even
         self.epoch = 0
 
-    def _num_local(self) -> int:
+    def _num_used(self) -> int:
         n = len(self.tensors[0])
-        return len(range(self.rank, n, self.world_size))
+        return n - n % self.world_size if self.even else n
+
+    def _num_local(self) -> int:
+        return len(range(self.rank, self._num_used(), self.world_size))
 
     def __len__(self) -> int:
         n = self._num_local()
@@ -72,7 +80,7 @@ class TensorLoader:
             order = None
         if self.world_size > 1:
             base = order if order is not None else torch.arange(n, device=device)
-            order = base[self.rank :: self.world_size]
+            order = base[self.rank : self._num_used() : self.world_size]
         stop = len(self) * self.batch_size
         for start in range(0, stop, self.batch_size):
             if order is None:

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import lightning as L
 import torch
 from torch import nn
+from torchmetrics import MeanMetric
 
 from ecg_anomaly.data.labels import NORMAL
 from ecg_anomaly.data.normalize import Normalizer
@@ -103,15 +104,34 @@ class AnomalyModel(L.LightningModule):
         self, stage: str, out: torch.Tensor | dict[str, torch.Tensor], n: int
     ) -> torch.Tensor:
         losses = out if isinstance(out, dict) else {"loss": out}
-        self.log_dict(
-            {f"{stage}/{k}": v.detach() for k, v in losses.items()},
-            on_step=False,
-            on_epoch=True,
-            prog_bar=False,
-            batch_size=n,
-            sync_dist=stage != "train",
-        )
+        if stage == "train":
+            # Each rank's own running mean: no collective call per training step.
+            self.log_dict(
+                {f"{stage}/{k}": v.detach() for k, v in losses.items()},
+                on_step=False,
+                on_epoch=True,
+                prog_bar=False,
+                batch_size=n,
+            )
+            return losses["loss"]
+        # Evaluation losses are weighted means over every rank's beats. torchmetrics' MeanMetric
+        # keeps the weights as floats; Lightning's own sync_dist mean divides its integer count
+        # of beats by the number of ranks (under gloo), which is wrong for an odd total.
+        for k, v in losses.items():
+            name = f"{stage}/{k}"
+            metric = self._mean_metric(name)
+            metric.update(v.detach(), weight=n)
+            self.log(name, metric, on_step=False, on_epoch=True, prog_bar=False)
         return losses["loss"]
+
+    def _mean_metric(self, name: str) -> MeanMetric:
+        """The running mean logged as ``name``, created on first use (loss parts vary)."""
+        key = name.replace("/", "__")
+        if not hasattr(self, "_mean_metrics"):
+            self._mean_metrics = nn.ModuleDict()
+        if key not in self._mean_metrics:
+            self._mean_metrics[key] = MeanMetric().to(self.device)
+        return self._mean_metrics[key]
 
     def training_step(
         self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int

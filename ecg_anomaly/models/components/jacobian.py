@@ -16,7 +16,7 @@ _DERIVATIVES = {
 
 def _supports_analytic(net: nn.Module) -> bool:
     layers = list(net.children()) if isinstance(net, nn.Sequential) else [net]
-    return all(isinstance(m, nn.Linear | nn.LeakyReLU | tuple(_DERIVATIVES)) for m in layers)
+    return all(isinstance(m, (nn.Linear, nn.LeakyReLU, *_DERIVATIVES)) for m in layers)
 
 
 def _analytic_jacobian(net: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
@@ -35,10 +35,8 @@ def _analytic_jacobian(net: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
             d = torch.where(h > 0, torch.ones_like(h), torch.full_like(h, slope))
         else:
             d = _DERIVATIVES[type(layer)](h, out)
-        if jac is None:  # an activation before any linear layer
-            jac = torch.diag_embed(d)
-        else:
-            jac = d.unsqueeze(-1) * jac
+        # (an activation before any linear layer starts from a diagonal Jacobian)
+        jac = torch.diag_embed(d) if jac is None else d.unsqueeze(-1) * jac
         h = out
     if jac is None:
         jac = torch.eye(x.shape[1], dtype=x.dtype, device=x.device).expand(len(x), -1, -1)

@@ -1,0 +1,93 @@
+"""Scoring throughput of the dense autoencoder through the Detector API, in beats per second.
+
+Scores N beats (default 500,000: ECG5000 beats tiled, or random beats without a data file) in
+large batches under ``torch.inference_mode``, after a warm-up run; repeats and reports the
+median. Start-up (imports, loading, the warm-up) is not counted.
+
+Examples:
+    python scripts/scoring_throughput.py
+    python scripts/scoring_throughput.py --ckpt logs/train/runs/<run>/checkpoints/model.ckpt \
+        --data ../shared/data/ecg5000/ecg.csv --beats 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+
+import numpy as np
+import torch
+
+from ecg_anomaly.detector import Detector, load_detector
+
+
+def fresh_detector(seq_len: int) -> Detector:
+    """An untrained tutorial dense autoencoder (the speed does not depend on the weights)."""
+    from ecg_anomaly.models import DenseAutoencoder
+
+    model = DenseAutoencoder(seq_len=seq_len)
+    model.threshold.fill_(0.05)
+    return Detector(model)
+
+
+def make_beats(n: int, seq_len: int, data: str | None) -> np.ndarray:
+    """``n`` beats: the file's beats tiled, or uniform random values in [0, 1]."""
+    if data:
+        from ecg_anomaly.data.parsing import read_beats
+
+        x = read_beats(data, seq_len=seq_len).x
+        return np.ascontiguousarray(np.resize(x, (n, x.shape[1])))
+    return np.random.default_rng(0).random((n, seq_len), dtype=np.float32)
+
+
+def hardware() -> str:
+    """CPU model, core count and torch threads, in one line."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} with {torch.get_num_threads()} threads"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--ckpt", help="checkpoint to load (default: a fresh dense autoencoder)")
+    parser.add_argument("--data", help="beats to tile (default: random beats)")
+    parser.add_argument("--beats", type=int, default=500_000, help="beats scored per run")
+    parser.add_argument("--batch-size", type=int, default=16384, help="beats per forward pass")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs (median reported)")
+    parser.add_argument("--seq-len", type=int, default=140, help="beat length of a fresh model")
+    args = parser.parse_args()
+
+    detector = load_detector(args.ckpt) if args.ckpt else fresh_detector(args.seq_len)
+    detector.batch_size = args.batch_size
+    beats = make_beats(args.beats, detector.seq_len, args.data)
+    detector.predict(beats[: min(len(beats), 4 * args.batch_size)])  # warm-up
+
+    seconds = []
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        flags = detector.predict(beats)
+        seconds.append(time.perf_counter() - start)
+    median = statistics.median(seconds)
+    result = {
+        "model": type(detector.model).__name__,
+        "beats": len(beats),
+        "batch_size": args.batch_size,
+        "seconds_median": round(median, 4),
+        "beats_per_second_median": round(len(beats) / median),
+        "beats_per_second_runs": [round(len(beats) / s) for s in seconds],
+        "flagged": int(flags.sum()),
+        "hardware": hardware(),
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

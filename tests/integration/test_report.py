@@ -1,0 +1,37 @@
+"""The report callback of a training run: scores.csv, every plot and report.md."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ecg_anomaly.plots.report import PLOT_TITLES
+from ecg_anomaly.train import train
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def test_training_run_writes_scores_plots_and_report(make_cfg, tmp_path):
+    results = train(make_cfg("experiment=tf_tutorial_dense_ae", "trainer.max_epochs=2"))
+
+    for key in PLOT_TITLES:  # every plot: a dense autoencoder has reconstructions and a code
+        png = tmp_path / "plots" / f"{key}.png"
+        assert png.is_file(), key
+        data = png.read_bytes()
+        assert data[:8] == PNG_MAGIC and len(data) > 5_000, key
+    report = (tmp_path / "report.md").read_text()
+    assert "| test/accuracy |" in report
+    for key in PLOT_TITLES:
+        assert f"](plots/{key}.png)" in report, key
+
+    scores = pd.read_csv(tmp_path / "scores.csv")
+    assert list(scores.columns) == ["index", "label", "score", "flag"]
+    assert len(scores) == results["data/test/normal"] + results["data/test/abnormal"]
+    assert int(scores["flag"].sum()) == results["test/tp"] + results["test/fp"]
+    assert (scores["flag"] == (scores["score"] >= results["threshold"])).all()
+
+
+def test_report_can_be_switched_off(make_cfg, tmp_path):
+    train(make_cfg("callbacks.report=null", "trainer.max_epochs=1"))
+    assert not (tmp_path / "report.md").exists()
+    assert not (tmp_path / "plots").exists()
+    assert (tmp_path / "metrics.json").is_file()

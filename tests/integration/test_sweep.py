@@ -1,0 +1,84 @@
+"""A multi-run through the console entry point: one folder per job, a summary, failures recorded."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+#: Overrides that keep a whole run to a second: one epoch, no progress bar, no report plots.
+TINY = [
+    "trainer.max_epochs=1",
+    "callbacks.progress_bar=null",
+    "trainer.enable_progress_bar=false",
+    "++callbacks.report=null",
+    "data.download=false",
+]
+
+
+def run_train(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    """Run ``python -m ecg_anomaly.train`` with arguments; fail with its output if it fails."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "ecg_anomaly.train", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+def test_sweep_runs_every_job_and_summarises_them_with_the_failed_one(synthetic_csv, tmp_path):
+    sweep = tmp_path / "sweep"
+    run_train(
+        "-m",
+        f"data.path={synthetic_csv}",
+        *TINY,
+        "seed=0,1",
+        # the second value is invalid: those jobs fail, the others still run
+        "data.normalization=global_minmax,bogus",
+        f"hydra.sweep.dir={sweep}",
+    )
+    jobs = sorted(p.name for p in sweep.iterdir() if p.is_dir() and not p.name.startswith("."))
+    assert jobs == ["0", "1", "2", "3"]
+    for job in ("0", "2"):
+        metrics = json.loads((sweep / job / "metrics.json").read_text())
+        assert 0.0 <= metrics["test/auroc"] <= 1.0
+        assert "val/loss" in metrics
+        assert "time/fit_seconds" in metrics
+    for job in ("1", "3"):
+        failure = json.loads((sweep / job / "failure.json").read_text())
+        assert failure["status"] == "failed"
+        assert "bogus" in failure["error"]
+        assert "data.normalization=bogus" in failure["overrides"]
+
+    with (sweep / "summary.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [r["job"] for r in rows] == ["0", "1", "2", "3"]
+    assert [r["status"] for r in rows] == ["ok", "failed", "ok", "failed"]
+    assert rows[0]["overrides"] == "seed=0 data.normalization=global_minmax"
+    assert rows[3]["overrides"] == "seed=1 data.normalization=bogus"
+    assert "unknown normalization 'bogus'" in rows[1]["error"]
+    assert float(rows[2]["test/accuracy"]) == json.loads(
+        (sweep / "2" / "metrics.json").read_text()
+    )["test/accuracy"]
+    summary_md = (sweep / "summary.md").read_text()
+    assert "2 ok, 2 failed" in summary_md
+    assert "| 1 | failed | seed=0 data.normalization=bogus |" in summary_md
+    assert "Mean ± std over seeds" in summary_md
+
+
+def test_summary_lists_a_job_that_left_no_results(tmp_path: Path):
+    from ecg_anomaly.sweep import collect_jobs, write_summary
+
+    for job, overrides in (("0", ["seed=0"]), ("1", ["seed=1"])):
+        (tmp_path / job / ".hydra").mkdir(parents=True)
+        (tmp_path / job / ".hydra" / "overrides.yaml").write_text(f"- {overrides[0]}\n")
+    (tmp_path / "0" / "metrics.json").write_text(json.dumps({"test/f1": 0.5, "seed": 0}))
+    records = collect_jobs(tmp_path)
+    assert [(r.job, r.status) for r in records] == [("0", "ok"), ("1", "missing")]
+    csv_path, md_path = write_summary(tmp_path, records)
+    assert "| 1 | missing | seed=1 |" in md_path.read_text()
+    assert csv_path.read_text().splitlines()[0] == "job,status,overrides,error,test/f1,seed"
