@@ -97,7 +97,9 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     split = cfg.split
     results: dict[str, Any] = {}
     if labels is not None:
-        metrics = detection_metrics(torch.from_numpy(scores), torch.from_numpy(labels), detector.threshold)
+        metrics = detection_metrics(
+            torch.from_numpy(scores), torch.from_numpy(labels), detector.threshold
+        )
         results |= {f"{split}/{k}": v for k, v in metrics.items()}
     results |= {
         "positive_class": "abnormal (label 1)",

@@ -77,7 +77,17 @@ def train(cfg: DictConfig) -> dict[str, Any]:
 
     callbacks = instantiate_group(cfg.get("callbacks"))
     loggers = instantiate_group(cfg.get("logger"))
-    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    extra = {}
+    if not sys.stderr.isatty():
+        # No terminal (a sweep's job, a batch log, a pipe): a bar would only fill the log, and
+        # refreshing it costs more than a training step of a small model.
+        from lightning.pytorch.callbacks import ProgressBar
+
+        callbacks = [cb for cb in callbacks if not isinstance(cb, ProgressBar)]
+        extra["enable_progress_bar"] = False
+    trainer: L.Trainer = instantiate(
+        cfg.trainer, callbacks=callbacks, logger=loggers or False, **extra
+    )
 
     start = time.perf_counter()
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))

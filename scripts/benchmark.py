@@ -23,6 +23,7 @@ import statistics
 import sys
 import time
 import warnings
+from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -349,8 +350,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.is_file():
         print(f"data file {args.data} not found; give one with --data", file=sys.stderr)
         return 2
-    logging.getLogger("lightning").setLevel(logging.ERROR)
-    logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
+    import lightning.pytorch  # noqa: F401  (it sets its loggers' levels when imported)
+
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
 
     done = {(r["label"], r["seed"]) for r in read_rows(results_csv)}
@@ -376,9 +379,12 @@ def main(argv: list[str] | None = None) -> int:
         run_dir = args.runs_dir / label.replace("/", "-") / f"seed{seed}"
         print(f"[{i}/{len(todo)}] {label} seed {seed} ...", end=" ", flush=True)
         try:
-            res, seconds = run_experiment(
-                experiment, seed, [*overrides, *args.overrides], args.data, run_dir
-            )
+            # each run's own console output (tips, its metrics table) goes to its folder
+            run_dir.mkdir(parents=True, exist_ok=True)
+            with (run_dir / "console.log").open("w") as log, redirect_stdout(log):
+                res, seconds = run_experiment(
+                    experiment, seed, [*overrides, *args.overrides], args.data, run_dir
+                )
         except Exception as err:  # keep going: one broken recipe must not lose the others
             print(f"FAILED: {type(err).__name__}: {err}", flush=True)
             continue

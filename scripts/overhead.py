@@ -14,6 +14,7 @@ fit). The median of ``--repeat`` runs is printed, with the ratios.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import shutil
 import statistics
@@ -46,7 +47,7 @@ def plain(data: str, out: str) -> None:
 
     def dense(sizes, out_act):
         layers = []
-        for i, (a, b) in enumerate(zip(sizes, sizes[1:], strict=False)):
+        for i, (a, b) in enumerate(itertools.pairwise(sizes)):
             layers += [nn.Linear(a, b), out_act() if i == len(sizes) - 2 else nn.ReLU()]
         return layers
 

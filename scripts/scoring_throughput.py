@@ -2,7 +2,8 @@
 
 Scores N beats (default 500,000: ECG5000 beats tiled, or random beats without a data file) in
 large batches under ``torch.inference_mode``, after a warm-up run; repeats and reports the
-median. Start-up (imports, loading, the warm-up) is not counted.
+median. Start-up (imports, loading, the warm-up) is not counted. The CPU time and the load
+average are printed too: on a shared machine, other processes slow the wall clock.
 
 Examples:
     python scripts/scoring_throughput.py
@@ -52,7 +53,8 @@ def hardware() -> str:
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} with {torch.get_num_threads()} threads"
+    threads = torch.get_num_threads()
+    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} with {threads} threads"
 
 
 def main() -> None:
@@ -70,11 +72,12 @@ def main() -> None:
     beats = make_beats(args.beats, detector.seq_len, args.data)
     detector.predict(beats[: min(len(beats), 4 * args.batch_size)])  # warm-up
 
-    seconds = []
+    seconds, cpu_seconds = [], []
     for _ in range(args.repeats):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         flags = detector.predict(beats)
         seconds.append(time.perf_counter() - start)
+        cpu_seconds.append(time.process_time() - cpu_start)
     median = statistics.median(seconds)
     result = {
         "model": type(detector.model).__name__,
@@ -83,8 +86,11 @@ def main() -> None:
         "seconds_median": round(median, 4),
         "beats_per_second_median": round(len(beats) / median),
         "beats_per_second_runs": [round(len(beats) / s) for s in seconds],
+        # CPU time of all threads: other processes on the machine slow the wall clock, not this
+        "cpu_seconds_median": round(statistics.median(cpu_seconds), 4),
         "flagged": int(flags.sum()),
         "hardware": hardware(),
+        "load_average_1min": round(os.getloadavg()[0], 2),
     }
     print(json.dumps(result, indent=2))
 

@@ -33,7 +33,10 @@ class ReportCallback(Callback):
     """
 
     def __init__(
-        self, output_dir: str | os.PathLike, latent: str | None = "pca", max_latent_points: int = 2000
+        self,
+        output_dir: str | os.PathLike,
+        latent: str | None = "pca",
+        max_latent_points: int = 2000,
     ) -> None:
         self.output_dir = Path(output_dir)
         self.latent = latent

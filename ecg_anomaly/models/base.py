@@ -62,6 +62,8 @@ class AnomalyModel(L.LightningModule):
         self.scheduler_factory = scheduler
         self.normalizer = Normalizer(normalization, seq_len)
         self.register_buffer("threshold", torch.tensor(math.nan))
+        self._train_sums: dict[str, torch.Tensor] = {}
+        self._train_count = 0
 
     # -- what subclasses implement ---------------------------------------------------------
 
@@ -105,28 +107,29 @@ class AnomalyModel(L.LightningModule):
     ) -> torch.Tensor:
         losses = out if isinstance(out, dict) else {"loss": out}
         if stage == "train":
-            # Each rank's own running mean: no collective call per training step.
-            self.log_dict(
-                {f"{stage}/{k}": v.detach() for k, v in losses.items()},
-                on_step=False,
-                on_epoch=True,
-                prog_bar=False,
-                batch_size=n,
-            )
+            # Summed here and logged once per epoch (on_train_epoch_end), each rank its own: a
+            # self.log call costs more than a training step of the small models used on ECG5000.
+            for k, v in losses.items():
+                total = v.detach() * n
+                sums = self._train_sums
+                sums[k] = sums[k] + total if k in sums else total
+            self._train_count += n
             return losses["loss"]
         # Evaluation losses are weighted means over every rank's beats. torchmetrics' MeanMetric
         # keeps the weights as floats; Lightning's own sync_dist mean divides its integer count
         # of beats by the number of ranks (under gloo), which is wrong for an odd total.
         for k, v in losses.items():
             name = f"{stage}/{k}"
-            metric = self._mean_metric(name)
+            key = name.replace("/", "__")
+            metric = self._mean_metric(key)
             metric.update(v.detach(), weight=n)
-            self.log(name, metric, on_step=False, on_epoch=True, prog_bar=False)
+            # named explicitly: Lightning maps metric attributes once, before lazy ones exist
+            attribute = f"_mean_metrics.{key}"
+            self.log(name, metric, on_step=False, on_epoch=True, metric_attribute=attribute)
         return losses["loss"]
 
-    def _mean_metric(self, name: str) -> MeanMetric:
-        """The running mean logged as ``name``, created on first use (loss parts vary)."""
-        key = name.replace("/", "__")
+    def _mean_metric(self, key: str) -> MeanMetric:
+        """The running mean stored under ``key``, created on first use (loss parts vary)."""
         if not hasattr(self, "_mean_metrics"):
             self._mean_metrics = nn.ModuleDict()
         if key not in self._mean_metrics:
@@ -138,8 +141,15 @@ class AnomalyModel(L.LightningModule):
     ) -> torch.Tensor:
         x, y = batch
         loss = self._log_losses("train", self.compute_loss(self.normalizer(x), y), len(x))
-        self.log("loss", loss.detach(), on_step=True, on_epoch=False, prog_bar=True, logger=False)
+        if self._trainer is not None and self._trainer.progress_bar_callback is not None:
+            self.log("loss", loss.detach(), on_step=True, prog_bar=True, logger=False)
         return loss
+
+    def on_train_epoch_end(self) -> None:
+        if self._train_count:
+            means = {f"train/{k}": s / self._train_count for k, s in self._train_sums.items()}
+            self.log_dict(means, on_step=False, on_epoch=True, prog_bar=False)
+        self._train_sums, self._train_count = {}, 0
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         x, y = batch

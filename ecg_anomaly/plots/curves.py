@@ -44,6 +44,8 @@ def read_loss_history(metrics_csv: str | os.PathLike) -> dict[str, tuple[np.ndar
 
 def plot_loss_curves(metrics_csv: str | os.PathLike, path: str | os.PathLike) -> Path | None:
     """Training (and, when logged, validation) loss per epoch; None without a loss history."""
+    from matplotlib.ticker import MaxNLocator
+
     history = read_loss_history(metrics_csv)
     if not history:
         return None
@@ -51,10 +53,11 @@ def plot_loss_curves(metrics_csv: str | os.PathLike, path: str | os.PathLike) ->
     for stage, style in (("train", "o-"), ("val", "s--")):
         if stage in history:
             epochs, losses = history[stage]
-            label = "training loss" if stage == "train" else "validation loss (normal beats)"
+            label = "training loss" if stage == "train" else "validation loss"
             ax.plot(epochs, losses, style, ms=3, label=label)
     ax.set_title("Training and validation loss" if "val" in history else "Training loss")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("loss")
     ax.legend()
     ax.grid(alpha=0.3)
@@ -103,7 +106,9 @@ def plot_pr(
         auprc = float(binary_average_precision(_ranked(scores), target))
     base = float(target.float().mean())
     fig, ax = new_figure(width=5.0, height=4.5)
-    ax.step(recall.numpy(), precision.numpy(), where="post", lw=2, label=f"model (AP = {auprc:.3f})")
+    ax.step(
+        recall.numpy(), precision.numpy(), where="post", lw=2, label=f"model (AP = {auprc:.3f})"
+    )
     ax.axhline(base, color="k", ls=":", label=f"chance (AP = {base:.3f})")
     ax.set_title("Precision-recall curve (abnormal = positive)")
     ax.set_xlabel("recall")

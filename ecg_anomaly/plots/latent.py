@@ -46,7 +46,9 @@ def project_2d(codes: np.ndarray, method: str = "pca", seed: int = 0) -> tuple[n
         try:
             from sklearn.manifold import TSNE
         except ImportError:
-            warnings.warn("t-SNE needs scikit-learn (pip install ecg-anomaly[bench]); using PCA", stacklevel=2)
+            warnings.warn(
+                "t-SNE needs scikit-learn (pip install ecg-anomaly[bench]); using PCA", stacklevel=2
+            )
         else:
             perplexity = float(min(30, max(2, (len(codes) - 1) / 3)))
             return TSNE(2, perplexity=perplexity, random_state=seed).fit_transform(codes), "tsne"
@@ -54,7 +56,9 @@ def project_2d(codes: np.ndarray, method: str = "pca", seed: int = 0) -> tuple[n
         try:
             import umap
         except ImportError:
-            warnings.warn("UMAP needs umap-learn (pip install ecg-anomaly[umap]); using PCA", stacklevel=2)
+            warnings.warn(
+                "UMAP needs umap-learn (pip install ecg-anomaly[umap]); using PCA", stacklevel=2
+            )
         else:
             return umap.UMAP(n_components=2, random_state=seed).fit_transform(codes), "umap"
     return _pca(codes), "pca"
@@ -85,10 +89,15 @@ def plot_latent(
     points, used = project_2d(codes, method, seed)
     names = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
     fig, ax = new_figure(width=5.5, height=4.8)
-    for cls, name, color in ((NORMAL, "normal", NORMAL_COLOR), (ABNORMAL, "abnormal", ABNORMAL_COLOR)):
+    for cls, name, color in (
+        (NORMAL, "normal", NORMAL_COLOR),
+        (ABNORMAL, "abnormal", ABNORMAL_COLOR),
+    ):
         part = points[labels == cls]
         if len(part):
-            ax.scatter(part[:, 0], part[:, 1], s=8, alpha=0.6, color=color, label=f"{name} (n={len(part)})")
+            ax.scatter(
+                part[:, 0], part[:, 1], s=8, alpha=0.6, color=color, label=f"{name} (n={len(part)})"
+            )
     ax.set_title(f"Latent space ({codes.reshape(len(codes), -1).shape[1]}-D code, {names[used]})")
     ax.set_xlabel(f"{names[used]} 1")
     ax.set_ylabel(f"{names[used]} 2")

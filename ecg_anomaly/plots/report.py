@@ -51,7 +51,9 @@ def split_rows(datamodule: Any, split: str) -> np.ndarray:
 
 
 @torch.inference_mode()
-def _batched(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, size: int = 8192) -> np.ndarray:
+def _batched(
+    fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, size: int = 8192
+) -> np.ndarray:
     parts = [fn(x[i : i + size]).float().cpu() for i in range(0, len(x), size)]
     return torch.cat(parts).numpy() if parts else np.empty(0, np.float32)
 
@@ -119,7 +121,9 @@ def write_report(
     Returns:
         The files written, by name (``scores``, ``report`` and each plot's key).
     """
-    from ecg_anomaly.plots import beats, curves, latent as latent_plots, scores as score_plots
+    from ecg_anomaly.plots import beats, curves
+    from ecg_anomaly.plots import latent as latent_plots
+    from ecg_anomaly.plots import scores as score_plots
 
     started = time.perf_counter()
     out_dir = Path(out_dir)
@@ -145,7 +149,9 @@ def write_report(
         scores, labels, threshold, plot_dir / "score_histogram.png"
     )
     if labels is not None:
-        tn, fp, fn, tp = (int(((flags == p) & (labels == t)).sum()) for t, p in ((0, 0), (0, 1), (1, 0), (1, 1)))
+        tn, fp, fn, tp = (
+            int(((flags == p) & (labels == t)).sum()) for t, p in ((0, 0), (0, 1), (1, 0), (1, 1))
+        )
         plots["confusion_matrix"] = score_plots.plot_confusion_matrix(
             tn, fp, fn, tp, plot_dir / "confusion_matrix.png"
         )
@@ -153,15 +159,17 @@ def write_report(
         plots["roc"] = curves.plot_roc(scores, labels, plot_dir / "roc.png")
         plots["pr"] = curves.plot_pr(scores, labels, plot_dir / "pr.png")
     if latent and labels is not None and callable(getattr(model, "encode", None)):
-        plots["latent"] = _latent(model, x, labels, latent_plots, latent, max_latent_points, seed, plot_dir)
+        plots["latent"] = _latent(
+            model, x, labels, latent_plots, latent, max_latent_points, seed, plot_dir
+        )
     model.train(was_training)
     written = {k: v for k, v in plots.items() if v is not None}
     n = len(scores)
-    counts = (
-        f"{n} beats: {int((labels == NORMAL).sum())} normal, {int((labels == ABNORMAL).sum())} abnormal"
-        if labels is not None
-        else f"{n} unlabelled beats"
-    )
+    if labels is None:
+        counts = f"{n} unlabelled beats"
+    else:
+        n_normal, n_abnormal = int((labels == NORMAL).sum()), int((labels == ABNORMAL).sum())
+        counts = f"{n} beats: {n_normal} normal, {n_abnormal} abnormal"
     summary = (
         f"Model `{type(model).__name__}`, scored on the **{split}** split ({counts}); "
         f"threshold {threshold:.6g}, {int(flags.sum())} beats flagged. The positive class of "
@@ -192,7 +200,10 @@ def _reconstruction(model, x, labels, scores, index, plot_dir) -> Path | None:
     if isinstance(recon, tuple | list) and recon:
         recon = recon[0]  # (reconstruction, mu, logvar) of a variational autoencoder
     if not isinstance(recon, torch.Tensor) or recon.shape != x_norm.shape:
-        log.info("skipping the reconstruction plot: %s.forward returns no reconstruction", type(model).__name__)
+        log.info(
+            "skipping the reconstruction plot: %s.forward returns no reconstruction",
+            type(model).__name__,
+        )
         return None
     return plot_reconstructions(
         x_norm.cpu().numpy(),
@@ -213,4 +224,6 @@ def _latent(model, x, labels, latent_plots, method, max_points, seed, plot_dir) 
     except (AttributeError, NotImplementedError, TypeError) as err:
         log.info("skipping the latent-space plot: %s", err)
         return None
-    return latent_plots.plot_latent(codes, labels, plot_dir / "latent.png", method, max_points, seed)
+    return latent_plots.plot_latent(
+        codes, labels, plot_dir / "latent.png", method, max_points, seed
+    )

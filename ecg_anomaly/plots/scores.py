@@ -27,7 +27,10 @@ def plot_score_histogram(
     if labels is None:
         ax.hist(scores, bins=bins, color="tab:gray", alpha=0.7, label=f"beats (n={len(scores)})")
     else:
-        for cls, name, color in ((NORMAL, "normal", NORMAL_COLOR), (ABNORMAL, "abnormal", ABNORMAL_COLOR)):
+        for cls, name, color in (
+            (NORMAL, "normal", NORMAL_COLOR),
+            (ABNORMAL, "abnormal", ABNORMAL_COLOR),
+        ):
             part = scores[labels == cls]
             if len(part):
                 ax.hist(part, bins=bins, color=color, alpha=0.55, label=f"{name} (n={len(part)})")

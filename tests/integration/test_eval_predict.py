@@ -125,7 +125,9 @@ def test_predict_reads_npy_ucr_and_label_free_csv(trained, synthetic_csv, tmp_pa
     np.savetxt(tmp_path / "beats.txt", np.column_stack([ucr_class, x]), fmt="%.6f")
     for name, labelled in (("beats.npy", False), ("beats.csv", False), ("beats.txt", True)):
         out = tmp_path / f"{name}.scores.csv"
-        cfg = compose_cfg("predict", tmp_path, f"ckpt_path={ckpt}", f"input={tmp_path / name}", f"output={out}")
+        cfg = compose_cfg(
+            "predict", tmp_path, f"ckpt_path={ckpt}", f"input={tmp_path / name}", f"output={out}"
+        )
         summary = predict(cfg)
         table = pd.read_csv(out)
         assert ("label" in table) == labelled, name
@@ -161,7 +163,9 @@ def test_eval_refuses_data_of_another_beat_length(trained, tmp_path):
 
     run, _ = trained
     path = write_tf_csv(tmp_path / "short.csv", *synthetic_beats(30, 20, seq_len=96))
-    cfg = compose_cfg("eval", tmp_path, f"ckpt_path={run / 'checkpoints' / 'model.ckpt'}", f"data.path={path}")
+    cfg = compose_cfg(
+        "eval", tmp_path, f"ckpt_path={run / 'checkpoints' / 'model.ckpt'}", f"data.path={path}"
+    )
     with pytest.raises(DataFormatError, match="expects 140"):
         evaluate(cfg)
 

@@ -61,9 +61,10 @@ def test_sweep_runs_every_job_and_summarises_them_with_the_failed_one(synthetic_
     assert rows[0]["overrides"] == "seed=0 data.normalization=global_minmax"
     assert rows[3]["overrides"] == "seed=1 data.normalization=bogus"
     assert "unknown normalization 'bogus'" in rows[1]["error"]
-    assert float(rows[2]["test/accuracy"]) == json.loads(
-        (sweep / "2" / "metrics.json").read_text()
-    )["test/accuracy"]
+    assert (
+        float(rows[2]["test/accuracy"])
+        == json.loads((sweep / "2" / "metrics.json").read_text())["test/accuracy"]
+    )
     summary_md = (sweep / "summary.md").read_text()
     assert "2 ok, 2 failed" in summary_md
     assert "| 1 | failed | seed=0 data.normalization=bogus |" in summary_md

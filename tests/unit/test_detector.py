@@ -137,8 +137,10 @@ def test_model_class_resolves_the_package_models():
 def test_checkpoint_with_a_foreign_class_path_is_refused(tmp_path):
     model = make_model()
     path = tmp_path / "foreign.ckpt"
-    torch.save({"state_dict": model.state_dict(), CHECKPOINT_KEY: {"class_path": "os.system"}}, path)
-    with pytest.raises(CheckpointError, match="'os.system'"):
+    torch.save(
+        {"state_dict": model.state_dict(), CHECKPOINT_KEY: {"class_path": "os.system"}}, path
+    )
+    with pytest.raises(CheckpointError, match=r"'os\.system'"):
         load_detector(path)
 
 

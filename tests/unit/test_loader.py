@@ -28,7 +28,10 @@ def test_drop_last_drops_the_short_batch():
 
 def test_shuffle_is_a_new_permutation_each_epoch_and_repeats_with_the_seed():
     x = torch.arange(20)
-    a, b = TensorLoader(x, batch_size=6, shuffle=True, seed=3), TensorLoader(x, batch_size=6, shuffle=True, seed=3)
+    a, b = (
+        TensorLoader(x, batch_size=6, shuffle=True, seed=3),
+        TensorLoader(x, batch_size=6, shuffle=True, seed=3),
+    )
     first, second = _rows(a), _rows(a)
     assert sorted(first) == sorted(second) == list(range(20))
     assert first != second
@@ -46,7 +49,7 @@ def test_evaluation_shards_are_disjoint_and_cover_every_row_without_padding():
     x = torch.arange(11)
     shards = [_rows(TensorLoader(x, batch_size=2, rank=r, world_size=3)) for r in range(3)]
     assert shards == [[0, 3, 6, 9], [1, 4, 7, 10], [2, 5, 8]]
-    assert sorted(sum(shards, [])) == list(range(11))
+    assert sorted(v for shard in shards for v in shard) == list(range(11))
 
 
 def test_even_shards_give_every_rank_the_same_number_of_steps():

@@ -29,7 +29,9 @@ def test_mean_std_uses_population_std_of_normal_scores_only():
     # normal scores 1, 2, 3, 4: mean 2.5, population variance 1.25; the abnormal 100 is ignored
     scores, labels = [1.0, 2.0, 100.0, 3.0, 4.0], [0, 0, 1, 0, 0]
     assert fitted(MeanStdThreshold(k=1.0), scores, labels) == pytest.approx(2.5 + math.sqrt(1.25))
-    assert fitted(MeanStdThreshold(k=2.0), scores, labels) == pytest.approx(2.5 + 2 * math.sqrt(1.25))
+    assert fitted(MeanStdThreshold(k=2.0), scores, labels) == pytest.approx(
+        2.5 + 2 * math.sqrt(1.25)
+    )
     assert fitted(MeanStdThreshold(k=0.0), scores, labels) == pytest.approx(2.5)
 
 
