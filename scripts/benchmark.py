@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ecg_anomaly.baselines import classical_results
 from ecg_anomaly.utils.config import config_dir
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,6 +61,7 @@ COLUMNS = (
     ("auprc", "PR-AUC"),
     ("normal_precision", "normal prec."),
     ("normal_recall", "normal rec."),
+    ("normal_f1", "normal F1"),
 )
 METRICS = ("accuracy", "precision", "recall", "specificity", "f1", "auroc", "auprc",
            "normal_precision", "normal_recall")  # fmt: skip
@@ -124,6 +126,8 @@ def run_experiment(experiment: str, seed: int, overrides: list[str], data: Path,
         f"paths.output_dir={out}",
         "trainer.enable_progress_bar=false",
         "callbacks.progress_bar=null",
+        # no per-run plots and report: the benchmark times training, and tabulates itself
+        "++callbacks.report=null",
         *overrides,
     ]
     GlobalHydra.instance().clear()
@@ -133,84 +137,6 @@ def run_experiment(experiment: str, seed: int, overrides: list[str], data: Path,
     start = time.perf_counter()
     results = train(cfg)
     return results, time.perf_counter() - start
-
-
-def classical_scores(data: Path, seed: int) -> dict[str, tuple[np.ndarray, ...]]:
-    """Scores of the scikit-learn detectors, fitted on the normal training beats.
-
-    Uses the tutorial's split and normalisation (global min-max fitted on training).
-
-    Returns:
-        ``name -> (normal training scores, test scores, test labels, seconds)``, higher = more
-        abnormal; seconds = fitting and scoring time.
-    """
-    from sklearn.decomposition import PCA
-    from sklearn.ensemble import IsolationForest
-    from sklearn.neighbors import NearestNeighbors
-    from sklearn.svm import OneClassSVM
-
-    from ecg_anomaly.data import ECG5000DataModule
-
-    dm = ECG5000DataModule(path=data, download=False, val_size=0.0, normalization="global_minmax")
-    dm.setup("fit")
-    x_train = dm.normalizer(dm.split("train", normal_only=True)[0]).numpy()
-    x_test_t, y_test_t = dm.split("test")
-    x_test, y_test = dm.normalizer(x_test_t).numpy(), y_test_t.numpy()
-
-    def knn(k: int = 5):
-        nn_ = NearestNeighbors(n_neighbors=k + 1).fit(x_train)
-        # each training beat is its own nearest neighbour: leave it out
-        train_d = nn_.kneighbors(x_train, k + 1)[0][:, 1:].mean(axis=1)
-        return train_d, nn_.kneighbors(x_test, k)[0].mean(axis=1)
-
-    def pca(n: int = 8):
-        model = PCA(n_components=n, random_state=seed).fit(x_train)
-
-        def error(x: np.ndarray) -> np.ndarray:
-            return ((model.inverse_transform(model.transform(x)) - x) ** 2).mean(axis=1)
-
-        return error(x_train), error(x_test)
-
-    def forest():
-        model = IsolationForest(n_estimators=200, random_state=seed).fit(x_train)
-        return -model.score_samples(x_train), -model.score_samples(x_test)
-
-    def svm():
-        model = OneClassSVM(nu=0.1, gamma="scale").fit(x_train)
-        return -model.score_samples(x_train), -model.score_samples(x_test)
-
-    def mean_beat():
-        mean = x_train.mean(axis=0)
-        return np.abs(x_train - mean).mean(axis=1), np.abs(x_test - mean).mean(axis=1)
-
-    detectors = {
-        "knn_distance": knn,
-        "pca_reconstruction": pca,
-        "isolation_forest": forest,
-        "one_class_svm": svm,
-        "mean_beat_distance": mean_beat,
-    }
-    out = {}
-    for name, fit in detectors.items():
-        start = time.perf_counter()
-        train_s, test_s = fit()
-        out[name] = (train_s, test_s, y_test, time.perf_counter() - start)
-    return out
-
-
-def classical_results(data: Path, seed: int) -> dict[str, dict[str, Any]]:
-    """Metrics of each classical detector with the mean + 1 std threshold."""
-    from ecg_anomaly.anomaly.metrics import detection_metrics
-
-    results = {}
-    for name, (train_s, test_s, y, seconds) in classical_scores(data, seed).items():
-        threshold = float(train_s.mean() + train_s.std())
-        m = detection_metrics(torch.as_tensor(test_s), torch.as_tensor(y), threshold)
-        results[name] = {f"test/{k}": v for k, v in m.items()} | {
-            "threshold": threshold,
-            "seconds": seconds,
-        }
-    return results
 
 
 # -- results file ---------------------------------------------------------------------------
@@ -245,14 +171,15 @@ def flatten(label: str, kind: str, seed: int, results: dict[str, Any], seconds: 
         for k, v in results.items()
         if k.startswith(("test/", "threshold")) or k in ("epochs", "model")
     }
-    return {"label": label, "kind": kind, "seed": seed, "seconds": round(seconds, 2)} | keep
+    row = {"label": label, "kind": kind, "seed": seed, "seconds": round(seconds, 2)}
+    return row | {"threads": torch.get_num_threads()} | keep
 
 
 # -- table ----------------------------------------------------------------------------------
 
 
-def hardware() -> str:
-    """CPU model, cores, threads and library versions, for the table header."""
+def hardware(threads: str | None = None) -> str:
+    """CPU model, cores, torch threads and library versions, for the table header."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -265,7 +192,7 @@ def hardware() -> str:
 
     return (
         f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} "
-        f"({torch.get_num_threads()} threads), lightning {lightning.__version__}, "
+        f"({threads or torch.get_num_threads()} threads), lightning {lightning.__version__}, "
         f"Python {platform.python_version()}, {platform.system()}"
     )
 
@@ -281,6 +208,9 @@ def _cell(values: list[float], digits: int = 3) -> str:
 
 
 def _num(row: dict[str, str], key: str) -> float:
+    if key.endswith("normal_f1"):  # the notebooks' F1, normal positive, from its two parts
+        p, r = _num(row, key[:-2] + "precision"), _num(row, key[:-2] + "recall")
+        return 2 * p * r / (p + r) if p + r > 0 else float("nan")
     try:
         return float(row.get(key) or "nan")
     except ValueError:
@@ -320,12 +250,13 @@ def make_table(rows: list[dict[str, str]]) -> str:
 
 def write_table(out: Path, rows: list[dict[str, str]], command: str) -> Path:
     """Write results.md with hardware, command and the table."""
+    threads = ", ".join(sorted({r["threads"] for r in rows if r.get("threads")})) or None
     text = (
         "# ECG5000 benchmark\n\n"
-        f"Hardware: {hardware()}\n\n"
+        f"Hardware: {hardware(threads)}\n\n"
         f"Command: `{command}`\n\n"
-        "Median [min-max] over seeds; abnormal is the positive class except the last two metric "
-        "columns (the TensorFlow tutorial's orientation, normal positive). `@name` rows use "
+        "Median [min-max] over seeds; abnormal is the positive class except the `normal` "
+        "columns (the notebooks' orientation, normal positive). `@name` rows use "
         "the recipe's extra threshold. Seconds: wall time of the whole run (training, "
         "threshold, test).\n\n"
         f"{make_table(rows)}\n"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -77,10 +78,10 @@ def plain(data: str, out: str) -> None:
     Path(out).write_text(json.dumps({"test/accuracy": accuracy, "time/loop_seconds": loop_seconds}))
 
 
-def timed(cmd: list[str], metrics: Path) -> tuple[float, dict]:
+def timed(cmd: list[str], metrics: Path, env: dict[str, str]) -> tuple[float, dict]:
     """Run a command; return its wall time (start to exit, metrics written) and its metrics."""
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
     wall = time.perf_counter() - start
     if proc.returncode != 0 or not metrics.is_file():
         sys.exit(f"{' '.join(cmd)} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
@@ -92,31 +93,41 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="the tutorial's ecg.csv")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each side (median)")
+    parser.add_argument(
+        "--threads", type=int, help="torch threads of both sides (OMP_NUM_THREADS); default: all"
+    )
     parser.add_argument("--plain-out", help=argparse.SUPPRESS)
     args, extra = parser.parse_known_args()
     if args.plain_out:
         plain(args.data, args.plain_out)
         return
 
+    env = dict(os.environ)
+    if args.threads:
+        env["OMP_NUM_THREADS"] = str(args.threads)
     exe = shutil.which("ecg-anomaly-train") or "ecg-anomaly-train"
     ours_cmd = [exe, "experiment=tf_tutorial_dense_ae", f"data.path={args.data}", *extra]
+    load = os.getloadavg()[0]
     rows: dict[str, list[float]] = {k: [] for k in ("ours", "ours_loop", "plain", "plain_loop")}
     accuracy = {}
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.repeat):
             run_dir = Path(tmp) / f"run{i}"
-            wall, m = timed([*ours_cmd, f"hydra.run.dir={run_dir}"], run_dir / "metrics.json")
+            cmd = [*ours_cmd, f"hydra.run.dir={run_dir}"]
+            wall, m = timed(cmd, run_dir / "metrics.json", env)
             rows["ours"].append(wall)
             rows["ours_loop"].append(m["time/fit_seconds"])
             accuracy["ours"] = m["test/accuracy"]
             out = Path(tmp) / f"plain{i}.json"
             cmd = [sys.executable, __file__, "--data", args.data, "--plain-out", str(out)]
-            wall, m = timed(cmd, out)
+            wall, m = timed(cmd, out, env)
             rows["plain"].append(wall)
             rows["plain_loop"].append(m["time/loop_seconds"])
             accuracy["plain"] = m["test/accuracy"]
     med = {k: statistics.median(v) for k, v in rows.items()}
+    threads = args.threads or "default"
     print(f"tutorial recipe, 20 epochs, {args.data}; median of {args.repeat} runs")
+    print(f"torch threads: {threads}; load average before: {load:.1f}")
     print(f"{'':24}{'ours':>10}{'plain':>10}{'ratio':>8}")
     print(
         f"{'process start to metrics':24}{med['ours']:>9.2f}s{med['plain']:>9.2f}s"
