@@ -17,7 +17,7 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig
 
-from ecg_anomaly.utils.config import config_dir
+from ecg_anomaly.utils.config import ConfigError, config_dir
 
 log = logging.getLogger(__name__)
 
@@ -185,11 +185,11 @@ def main(cfg: DictConfig) -> float | None:
                 f"optimized_metric={metric} is not among the run's results (validation metrics: "
                 f"{known}); validation metrics need a validation split (data.val_size > 0)"
             )
-            raise ValueError(msg)
+            raise ConfigError(msg)
     except Exception as err:
         if hydra_cfg.mode != RunMode.MULTIRUN:
-            if isinstance(err, DataError):
-                # Bad or missing input: the message says what to do; a traceback would hide it.
+            if isinstance(err, DataError | ConfigError):
+                # Bad input or settings: the message says what to do; a traceback would hide it.
                 log.error("%s", err)
                 sys.exit(2)
             raise

@@ -10,6 +10,7 @@ from lightning.pytorch.callbacks import Callback
 
 from ecg_anomaly.anomaly.thresholds import Threshold
 from ecg_anomaly.models.base import AnomalyModel
+from ecg_anomaly.utils.config import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +31,7 @@ def fit_threshold(
     threshold.reset()
     split = threshold.fit_on
     if split is not None:
-        if datamodule.split_sizes[split] == 0:
-            msg = (
-                f"{type(threshold).__name__} is fitted on the {split!r} split, which is empty; "
-                "give it beats with data.val_size=0.25 (or choose another threshold)"
-            )
-            raise ValueError(msg)
+        check_split(threshold, datamodule)
         was_training = model.training
         model.eval()
         # The training rule uses normal beats only; the validation rule needs both classes.
@@ -44,6 +40,21 @@ def fit_threshold(
                 threshold.update(model.score(x), y)
         model.train(was_training)
     return float(threshold.compute())
+
+
+def check_split(threshold: Threshold, datamodule: L.LightningDataModule) -> None:
+    """Refuse a threshold whose split is empty (e.g. F1-optimal without a validation split).
+
+    Raises:
+        ConfigError: Naming the threshold, the split and the setting that fixes it.
+    """
+    split = threshold.fit_on
+    if split is not None and datamodule.split_sizes[split] == 0:
+        msg = (
+            f"{type(threshold).__name__} is fitted on the {split!r} split, which is empty; "
+            "give it beats with data.val_size=0.25 (or choose another threshold)"
+        )
+        raise ConfigError(msg)
 
 
 class ThresholdCallback(Callback):
@@ -58,6 +69,11 @@ class ThresholdCallback(Callback):
     def __init__(self, threshold: Threshold, extra: dict[str, Threshold] | None = None) -> None:
         self.threshold = threshold
         self.extra = dict(extra or {})
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: AnomalyModel) -> None:
+        # Fail before training, not after it, when a threshold cannot be fitted.
+        for threshold in (self.threshold, *self.extra.values()):
+            check_split(threshold, trainer.datamodule)
 
     def on_train_end(self, trainer: L.Trainer, pl_module: AnomalyModel) -> None:
         datamodule = trainer.datamodule

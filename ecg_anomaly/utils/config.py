@@ -9,6 +9,10 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 
+class ConfigError(ValueError):
+    """A setting that cannot work (the message names it and the fix); reported without traceback."""
+
+
 def config_dir() -> str:
     """Absolute path of the Hydra config folder.
 
