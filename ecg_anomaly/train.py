@@ -85,6 +85,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
 
         callbacks = [cb for cb in callbacks if not isinstance(cb, ProgressBar)]
         extra["enable_progress_bar"] = False
+    if datamodule.split_sizes["val"] == 0:
+        extra["limit_val_batches"] = 0  # no validation split (the tutorial's recipe)
     trainer: L.Trainer = instantiate(
         cfg.trainer, callbacks=callbacks, logger=loggers or False, **extra
     )
