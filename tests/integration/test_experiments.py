@@ -41,3 +41,14 @@ def test_experiment_runs_one_quick_step(experiment, make_cfg, tmp_path):
     # every extra threshold of the recipe is reported too
     for name in cfg.callbacks.threshold.get("extra") or {}:
         assert f"test/{name}/accuracy" in saved
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+@pytest.mark.parametrize("threshold", ["mean_std", "percentile", "f1_optimal", "manual"])
+def test_every_threshold_can_replace_the_recipes_own(experiment, threshold, make_cfg):
+    from hydra.utils import instantiate
+
+    from ecg_anomaly.anomaly.thresholds import Threshold
+
+    cfg = make_cfg(f"experiment={experiment}", f"threshold={threshold}")
+    assert isinstance(instantiate(cfg.threshold), Threshold)
