@@ -11,6 +11,7 @@ import logging
 import math
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     from ecg_anomaly.utils.config import instantiate_group
     from ecg_anomaly.utils.results import format_table, write_json
 
+    # Lightning 2.6 calls a torch.utils._pytree API that torch 2.13 deprecates; harmless noise.
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
     if logging.getLogger().handlers:
         # Hydra already logs to the console and the run's log file; Lightning's own console
         # handler would print every message twice.
