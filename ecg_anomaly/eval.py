@@ -36,7 +36,6 @@ def _load_split(cfg: DictConfig, seq_len: int) -> tuple[Any, Any, Any, dict[str,
     from ecg_anomaly.data.errors import DataFormatError
     from ecg_anomaly.data.parsing import read_beats
     from ecg_anomaly.data.sources import resolve_data_path
-    from ecg_anomaly.plots.report import split_rows
 
     data = cfg.data
     if cfg.split == "all":
@@ -61,7 +60,7 @@ def _load_split(cfg: DictConfig, seq_len: int) -> tuple[Any, Any, Any, dict[str,
             )
             raise DataFormatError(msg)
         x, y = datamodule.split(cfg.split)
-        labels, rows = y.numpy(), split_rows(datamodule, cfg.split)
+        labels, rows = y.numpy(), datamodule.split_rows(cfg.split)
     info = {"data/path": str(path), "data/beats": len(x)}
     if labels is not None:
         info |= {"data/normal": int((labels == 0).sum()), "data/abnormal": int((labels == 1).sum())}

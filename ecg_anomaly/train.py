@@ -149,20 +149,14 @@ def _validation_metrics(model: Any, datamodule: Any) -> dict[str, float]:
 
     Every rank scores its shard; the scores are gathered before the metrics are computed.
     """
-    import torch
-
     from ecg_anomaly.anomaly.metrics import detection_metrics
     from ecg_anomaly.anomaly.thresholds import ScoreCollector
+    from ecg_anomaly.callbacks.threshold import collect_scores
 
     if datamodule.split_sizes["val"] == 0 or not model.has_threshold:
         return {}
     collector = ScoreCollector().to(model.device)
-    was_training = model.training
-    model.eval()
-    with torch.inference_mode():
-        for x, y in datamodule.loader("val"):
-            collector.update(model.score(x), y)
-    model.train(was_training)
+    collect_scores(model, datamodule.loader("val"), collector)
     scores, labels = collector.compute()
     metrics = detection_metrics(scores, labels, float(model.threshold))
     return {f"val/{k}": float(v) for k, v in metrics.items() if k not in ("tn", "fp", "fn", "tp")}

@@ -46,7 +46,7 @@ class ReportCallback(Callback):
     def on_test_end(self, trainer: L.Trainer, pl_module: AnomalyModel) -> None:
         if not trainer.is_global_zero or trainer.datamodule is None:
             return
-        from ecg_anomaly.plots.report import split_rows, write_report
+        from ecg_anomaly.plots.report import write_report
 
         datamodule = trainer.datamodule
         x, y = datamodule.split("test")
@@ -65,7 +65,7 @@ class ReportCallback(Callback):
             x=x,
             labels=y.cpu().numpy(),
             metrics=metrics,
-            index=split_rows(datamodule, "test"),
+            index=datamodule.split_rows("test"),
             title=f"Run report: {type(pl_module).__name__} (seed {seed})",
             split="test",
             loss_csv=loss_csv,

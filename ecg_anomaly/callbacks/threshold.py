@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from typing import Any
 
 import lightning as L
 import torch
@@ -32,14 +34,21 @@ def fit_threshold(
     split = threshold.fit_on
     if split is not None:
         check_split(threshold, datamodule)
-        was_training = model.training
-        model.eval()
         # The training rule uses normal beats only; the validation rule needs both classes.
-        with torch.inference_mode():
-            for x, y in datamodule.loader(split, normal_only=split == "train"):
-                threshold.update(model.score(x), y)
-        model.train(was_training)
+        collect_scores(model, datamodule.loader(split, normal_only=split == "train"), threshold)
     return float(threshold.compute())
+
+
+def collect_scores(
+    model: AnomalyModel, batches: Iterable[tuple[torch.Tensor, torch.Tensor]], collector: Any
+) -> None:
+    """Score every ``(beats, labels)`` batch in eval mode and feed a ScoreCollector/Threshold."""
+    was_training = model.training
+    model.eval()
+    with torch.inference_mode():
+        for x, y in batches:
+            collector.update(model.score(x), y)
+    model.train(was_training)
 
 
 def check_split(threshold: Threshold, datamodule: L.LightningDataModule) -> None:

@@ -87,6 +87,7 @@ class ECG5000DataModule(L.LightningDataModule):
         self.beats: Beats | None = None
         self.normalizer: Normalizer | None = None
         self._splits: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._rows: dict[str, np.ndarray] = {}
         self._device = torch.device("cpu")
 
     # -- loading -------------------------------------------------------------------------
@@ -116,9 +117,10 @@ class ECG5000DataModule(L.LightningDataModule):
             len(train_idx), self.val_size, self.split_seed
         )
         train_idx, val_idx = train_idx[inner_train], train_idx[inner_val]
+        self._rows = {"train": train_idx, "val": val_idx, "test": test_idx}
         self._splits = {
             name: (x[torch.from_numpy(idx)], y[torch.from_numpy(idx)])
-            for name, idx in (("train", train_idx), ("val", val_idx), ("test", test_idx))
+            for name, idx in self._rows.items()
         }
         n_normal = int((self._splits["train"][1] == NORMAL).sum())
         if n_normal == 0:
@@ -157,6 +159,11 @@ class ECG5000DataModule(L.LightningDataModule):
     def split_sizes(self) -> dict[str, int]:
         """Number of beats in each split."""
         return {name: len(self._splits[name][0]) for name in SPLITS}
+
+    def split_rows(self, name: str) -> np.ndarray:
+        """Rows of the data file (0-based) that form one split, in the order it is served."""
+        self._require_setup()
+        return self._rows[name]
 
     def split(self, name: str, *, normal_only: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """Raw (un-normalised) beats and labels of one split.

@@ -18,7 +18,6 @@ import numpy as np
 import torch
 
 from ecg_anomaly.data.labels import ABNORMAL, NORMAL
-from ecg_anomaly.data.splits import train_test_split_indices
 from ecg_anomaly.detector import write_scores_csv
 
 log = logging.getLogger(__name__)
@@ -34,20 +33,6 @@ PLOT_TITLES = {
     "pr": "Precision-recall curve",
     "latent": "Latent space",
 }
-
-
-def split_rows(datamodule: Any, split: str) -> np.ndarray:
-    """Rows of the data file that form one split, in the order the data module serves them.
-
-    Mirrors :meth:`ecg_anomaly.data.ECG5000DataModule.setup`: the test part first, then the
-    validation part carved from the training part, both with ``split_seed``.
-    """
-    n = len(datamodule.beats)
-    train, test = train_test_split_indices(n, datamodule.test_size, datamodule.split_seed)
-    inner_train, inner_val = train_test_split_indices(
-        len(train), datamodule.val_size, datamodule.split_seed
-    )
-    return {"train": train[inner_train], "val": train[inner_val], "test": test}[split]
 
 
 @torch.inference_mode()

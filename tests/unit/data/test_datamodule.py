@@ -64,3 +64,11 @@ def test_real_ecg5000_split(ecg5000_csv):
     assert dm.split_sizes == {"train": 4000, "val": 0, "test": 1000}
     counts = dm.describe()
     assert counts["train/normal"] + counts["test/normal"] == 2919
+
+
+def test_split_rows_name_the_file_rows_each_split_serves(dm):
+    for name in ("train", "val", "test"):
+        rows = dm.split_rows(name)
+        torch.testing.assert_close(torch.from_numpy(dm.beats.x[rows]), dm.split(name)[0])
+    every = sorted([*dm.split_rows("train"), *dm.split_rows("val"), *dm.split_rows("test")])
+    assert every == list(range(400))
