@@ -20,7 +20,7 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig
 
-from ecg_anomaly.utils.config import config_dir
+from ecg_anomaly.utils.config import ConfigError, config_dir
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
 
     if cfg.split not in SPLITS:
         msg = f"unknown split={cfg.split!r}; choose one of {', '.join(SPLITS)}"
-        raise ValueError(msg)
+        raise ConfigError(msg)
     out_dir = Path(cfg.paths.output_dir)
     detector = load_detector(cfg.ckpt_path, batch_size=int(cfg.batch_size))
     if cfg.get("threshold") is not None:
@@ -109,14 +109,14 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         "checkpoint": str(Path(cfg.ckpt_path).expanduser().absolute()),
         **info,
     }
+    shown = {k: v for k, v in results.items() if k.startswith(f"{split}/") or k == "threshold"}
     if cfg.get("report", True):
-        table = {k: v for k, v in results.items() if k.startswith(f"{split}/") or k == "threshold"}
         write_report(
             out_dir,
             model=detector.model,
             x=x,
             labels=labels,
-            metrics=table,
+            metrics=shown,
             scores=scores,
             index=rows,
             title=f"Evaluation report: {results['model']} on {Path(info['data/path']).name}",
@@ -128,7 +128,6 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     else:
         write_scores_csv(out_dir / "scores.csv", scores, flags, labels, rows)
     write_json(out_dir / "metrics.json", results)
-    shown = {k: v for k, v in results.items() if k.startswith(f"{split}/") or k == "threshold"}
     print(format_table(shown, title=f"{results['model']} on {split}"))
     print(f"Results in {out_dir}")
     return results
@@ -141,7 +140,7 @@ def main(cfg: DictConfig) -> None:
 
     try:
         evaluate(cfg)
-    except DataError as err:
+    except (DataError, ConfigError) as err:
         log.error("%s", err)
         sys.exit(2)
 

@@ -175,3 +175,15 @@ def test_f1_optimal_without_validation_split_says_to_set_val_size(make_cfg):
     cfg = make_cfg("threshold=f1_optimal", "data.val_size=0", "trainer.max_epochs=1")
     with pytest.raises(ValueError, match=r"data\.val_size"):
         train(cfg)
+
+
+def test_eval_refuses_an_unknown_split(trained, synthetic_csv, tmp_path):
+    from ecg_anomaly.utils.config import ConfigError
+
+    run, _ = trained
+    cfg = compose_cfg(
+        "eval", tmp_path, f"ckpt_path={run / 'checkpoints' / 'model.ckpt'}",
+        f"data.path={synthetic_csv}", "split=testing",
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match="unknown split='testing'"):
+        evaluate(cfg)
