@@ -25,16 +25,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from ecg_anomaly.data.errors import DataError, DataFormatError
+from ecg_anomaly.anomaly.evaluation import flag
 from ecg_anomaly.data.parsing import check_finite
+from ecg_anomaly.errors import CheckpointError, DataFormatError
 
 #: The package whose model classes a checkpoint may name.
 MODELS_PACKAGE = "ecg_anomaly.models"
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-
-
-class CheckpointError(DataError, ValueError):
-    """A checkpoint file is missing, unreadable, unsafe, or was not written by ecg-anomaly."""
 
 
 class Detector:
@@ -81,16 +78,12 @@ class Detector:
             check_finite(t.numpy(), source)
         return t
 
-    @torch.inference_mode()
     def score_tensor(self, x: torch.Tensor) -> torch.Tensor:
         """Scores of raw beats already checked and shaped ``(n, seq_len)`` float32 on the CPU."""
-        model = self.model
-        device = model.threshold.device
-        out = torch.empty(len(x), dtype=torch.float32)
-        for start in range(0, len(x), self.batch_size):
-            batch = x[start : start + self.batch_size].to(device, non_blocking=True)
-            out[start : start + len(batch)] = model.score(batch).float().cpu()
-        return out
+        from ecg_anomaly.anomaly.scoring import score_beats
+
+        split = score_beats(self.model, x, "beats", batch_size=self.batch_size)
+        return torch.from_numpy(split.scores.astype(np.float32))
 
     def score(self, x: np.ndarray | torch.Tensor, source: str = "the beats") -> Any:
         """Anomaly score of each beat, higher = more abnormal.
@@ -114,39 +107,74 @@ class Detector:
         if np.isnan(self.threshold):
             msg = "this checkpoint has no fitted threshold; set one (predict: threshold=<value>)"
             raise CheckpointError(msg)
-        if isinstance(scores, torch.Tensor):
-            return (scores >= self.threshold).long()
-        return (np.asarray(scores) >= self.threshold).astype(np.int64)
+        return flag(
+            scores if isinstance(scores, torch.Tensor) else np.asarray(scores), self.threshold
+        )
 
     def predict(self, x: np.ndarray | torch.Tensor, source: str = "the beats") -> Any:
         """Predicted label of each beat: 1 = abnormal, 0 = normal (same type as :meth:`score`)."""
         return self.flag(self.score(x, source))
 
     def set_threshold(self, value: float) -> None:
-        """Replace the saved threshold (e.g. a manual value)."""
+        """Replace the saved deciding threshold (e.g. a manual value)."""
         self.model.threshold.fill_(float(value))
 
 
-def _read_checkpoint(path: Path) -> dict[str, Any]:
+def read_checkpoint(path: str | os.PathLike, key: str = "ckpt_path") -> dict[str, Any]:
+    """Read a checkpoint safely (tensors and plain values only).
+
+    Args:
+        path: The checkpoint file.
+        key: The config key it came from, for messages.
+
+    Returns:
+        The checkpoint dict (with ``state_dict``).
+
+    Raises:
+        CheckpointError: Missing, unreadable, unsafe, or not a Lightning checkpoint.
+    """
+    path = Path(path).expanduser()
+    where = f"{key}={path}"
     if not path.is_file():
-        msg = f"checkpoint not found: {path} (relative paths start from {Path.cwd()})"
+        msg = f"{where}: checkpoint not found (relative paths start from {Path.cwd()})"
         raise CheckpointError(msg)
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         msg = (
-            f"{path} holds Python objects other than tensors and plain values, so it was not "
+            f"{where} holds Python objects other than tensors and plain values, so it was not "
             "loaded: unpickling them could run arbitrary code. ecg-anomaly checkpoints never "
             "contain such objects; only load checkpoints written by ecg-anomaly-train."
         )
         raise CheckpointError(msg) from None
     except Exception as err:  # a truncated or foreign file fails in many ways inside torch.load
-        msg = f"{path} is not a readable PyTorch checkpoint ({type(err).__name__}: {err})"
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        msg = (
+            f"{where} is not a readable PyTorch checkpoint ({reason}); "
+            "give a checkpoint written by ecg-anomaly-train"
+        )
         raise CheckpointError(msg) from None
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
-        msg = f"{path} is not a Lightning checkpoint (no state_dict)"
+        msg = f"{where} is not a Lightning checkpoint (no state_dict)"
         raise CheckpointError(msg)
     return ckpt
+
+
+def data_settings(ckpt: dict[str, Any]) -> tuple[dict[str, Any] | None, np.ndarray | None]:
+    """The data settings that cut a checkpoint's splits, and its training-beat fingerprints.
+
+    Returns:
+        ``(settings, fingerprints)``; ``(None, None)`` for a checkpoint saved without a data
+        module.
+    """
+    from ecg_anomaly.data.datamodule import SETTINGS_KEY
+
+    for value in ckpt.values():
+        if isinstance(value, dict) and SETTINGS_KEY in value:
+            fingerprints = value.get("train_fingerprints")
+            fp = None if fingerprints is None else np.asarray(fingerprints.numpy())
+            return dict(value[SETTINGS_KEY]), fp
+    return None, None
 
 
 def model_class(class_path: object, source: str = "the checkpoint") -> type:
@@ -186,10 +214,17 @@ def model_class(class_path: object, source: str = "the checkpoint") -> type:
 
 def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> Any:
     """The trained model saved in a checkpoint, in eval mode (see :func:`load_detector`)."""
+    path = Path(path).expanduser()
+    ckpt = read_checkpoint(path)
+    return model_from_checkpoint(ckpt, str(path), map_location)
+
+
+def model_from_checkpoint(
+    ckpt: dict[str, Any], path: str, map_location: str | torch.device = "cpu"
+) -> Any:
+    """The model a checkpoint dict holds (see :func:`read_checkpoint`), in eval mode."""
     from ecg_anomaly.models.base import CHECKPOINT_KEY
 
-    path = Path(path).expanduser()
-    ckpt = _read_checkpoint(path)
     info = ckpt.get(CHECKPOINT_KEY)
     if not isinstance(info, dict) or "class_path" not in info:
         msg = f"{path} was not written by ecg-anomaly-train (no {CHECKPOINT_KEY!r} entry)"
@@ -224,36 +259,3 @@ def load_detector(
             class outside ``ecg_anomaly.models``.
     """
     return Detector(load_model(path, map_location), batch_size=batch_size)
-
-
-def write_scores_csv(
-    path: str | os.PathLike,
-    scores: np.ndarray,
-    flags: np.ndarray,
-    labels: np.ndarray | None = None,
-    index: np.ndarray | None = None,
-) -> Path:
-    """Write one row per beat: ``index[,label],score,flag`` (flag 1 = predicted abnormal).
-
-    Args:
-        path: The CSV file (its folder is created).
-        scores: Anomaly scores.
-        flags: Predicted labels (1 abnormal, 0 normal).
-        labels: True labels where known (0 normal, 1 abnormal).
-        index: Row of each beat in its source file (default ``0..n-1``).
-
-    Returns:
-        The path written.
-    """
-    import pandas as pd
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    n = len(scores)
-    columns: dict[str, Any] = {"index": np.arange(n) if index is None else np.asarray(index)}
-    if labels is not None:
-        columns["label"] = np.asarray(labels, dtype=np.int64)
-    columns["score"] = np.asarray(scores, dtype=np.float64)
-    columns["flag"] = np.asarray(flags, dtype=np.int64)
-    pd.DataFrame(columns).to_csv(path, index=False, float_format="%.8g")
-    return path

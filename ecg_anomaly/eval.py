@@ -1,74 +1,65 @@
-"""Re-evaluate a saved model on a data file: ``ecg-anomaly-eval``.
+"""Re-evaluate a saved model: ``ecg-anomaly-eval``.
 
-Writes into its run folder ``metrics.json`` (metrics named ``<split>/<metric>``, abnormal is
-the positive class, the confusion matrix as ``<split>/tn``, ``fp``, ``fn``, ``tp``),
-``scores.csv`` (one row per beat: ``index`` = row in the file, ``label`` where known, ``score``,
-``flag`` = predicted label) and, unless ``report=false``, ``plots/*.png`` and ``report.md``.
+The checkpoint is the whole detector: it carries the data settings that cut its splits, so by
+default the data are re-cut exactly as in training and ``split=test`` reproduces the training
+run's test metrics. Any ``data.*`` given on the command line replaces the saved setting (another
+file, other sizes). Scoring beats the model was trained on (``split=train``, a validation split
+carved from training beats, a file holding training beats) is reported as a warning and as
+``overlaps_training`` in ``metrics.json``. The evaluation runs through the same
+:class:`~ecg_anomaly.callbacks.DetectionCallback` as training and writes the same files.
 
 Examples:
-    ecg-anomaly-eval ckpt_path=logs/train/runs/<run>/checkpoints/model.ckpt data.path=ecg.csv
+    ecg-anomaly-eval ckpt_path=logs/train/runs/<run>/checkpoints/model.ckpt
     ecg-anomaly-eval ckpt_path=... data.path=ECG5000_TEST.txt split=all
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
 import hydra
-from omegaconf import DictConfig
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
 
-from ecg_anomaly.utils.config import ConfigError, config_dir
+from ecg_anomaly.utils.config import config_dir
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("train", "val", "test", "all")
 
+def eval_datamodule(cfg: DictConfig, saved: dict[str, Any] | None) -> Any:
+    """The data module of the training run, with the command line's ``data.*`` applied."""
+    from ecg_anomaly.data import ECG5000DataModule
+    from ecg_anomaly.errors import ConfigError
 
-def _load_split(cfg: DictConfig, seq_len: int) -> tuple[Any, Any, Any, dict[str, Any]]:
-    """Raw beats, labels (or None), file rows and a description of the evaluated data."""
-    import numpy as np
-    import torch
-    from hydra.utils import instantiate
-
-    from ecg_anomaly.data.errors import DataFormatError
-    from ecg_anomaly.data.parsing import read_beats
-    from ecg_anomaly.data.sources import resolve_data_path
-
-    data = cfg.data
-    if cfg.split == "all":
-        path = resolve_data_path(
-            data.path,
-            source=data.source,
-            cache_dir=data.cache_dir,
-            download=data.download,
-            timeout=data.timeout,
+    given = {k: v for k, v in OmegaConf.to_container(cfg.data).items() if v is not None}
+    if saved is None and "path" not in given:
+        msg = (
+            "this checkpoint does not record its data settings (written by an older version): "
+            "give the data file with data.path=... (and the training run's data.* settings)"
         )
-        beats = read_beats(path, data.layout, seq_len=seq_len)
-        x, labels, rows = torch.from_numpy(beats.x), beats.y, np.arange(len(beats))
-    else:
-        datamodule = instantiate(data)
-        datamodule.prepare_data()
-        datamodule.setup("test")
-        path = datamodule.beats.path
-        if datamodule.seq_len != seq_len:
-            msg = (
-                f"beats in {path} have {datamodule.seq_len} values but the model expects "
-                f"{seq_len}. Use a file whose beats have {seq_len} values."
-            )
-            raise DataFormatError(msg)
-        x, y = datamodule.split(cfg.split)
-        labels, rows = y.numpy(), datamodule.split_rows(cfg.split)
-    info = {"data/path": str(path), "data/beats": len(x)}
-    if labels is not None:
-        info |= {"data/normal": int((labels == 0).sum()), "data/abnormal": int((labels == 1).sum())}
-    return x, labels, rows, info
+        raise ConfigError(msg)
+    settings = {k: v for k, v in (saved or {}).items() if k not in ("beats", "seq_len")}
+    if "path" in given and "layout" not in given:
+        settings.pop("layout", None)  # another file: detect its layout
+    settings |= given
+    return ECG5000DataModule(**settings, test_split=cfg.split, batch_size=cfg.batch_size,
+                             eval_batch_size=cfg.batch_size)  # fmt: skip
+
+
+def overlap(datamodule: Any, fingerprints: np.ndarray | None) -> int | None:
+    """How many beats of the evaluated split are training beats of the model (None: unknown)."""
+    if fingerprints is None:
+        return None
+    from ecg_anomaly.data.datamodule import beat_fingerprints
+
+    beats = datamodule.raw_beats(datamodule.split_rows(datamodule.test_split))
+    return int(np.isin(beat_fingerprints(beats), fingerprints).sum())
 
 
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
-    """Score one split of a data file with a saved model and write the results.
+    """Score one split with a saved model through the detection callback; write the results.
 
     Args:
         cfg: The composed config (``conf/eval.yaml``).
@@ -76,73 +67,73 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     Returns:
         The flat dict written to ``metrics.json``.
     """
-    import torch
+    import lightning as L
 
-    from ecg_anomaly.anomaly.metrics import detection_metrics
-    from ecg_anomaly.detector import load_detector, write_scores_csv
-    from ecg_anomaly.plots.report import write_report
-    from ecg_anomaly.utils.results import format_table, write_json
+    from ecg_anomaly.callbacks import DetectionCallback
+    from ecg_anomaly.detector import data_settings, model_from_checkpoint, read_checkpoint
 
-    if cfg.split not in SPLITS:
-        msg = f"unknown split={cfg.split!r}; choose one of {', '.join(SPLITS)}"
-        raise ConfigError(msg)
-    out_dir = Path(cfg.paths.output_dir)
-    detector = load_detector(cfg.ckpt_path, batch_size=int(cfg.batch_size))
+    ckpt_path = Path(cfg.ckpt_path).expanduser().absolute()
+    ckpt = read_checkpoint(ckpt_path)
+    model = model_from_checkpoint(ckpt, str(ckpt_path))
+    saved, fingerprints = data_settings(ckpt)
+    datamodule = eval_datamodule(cfg, saved)
+    datamodule.prepare_data()
+    datamodule.setup("test")
+    if datamodule.seq_len != model.normalizer.shift.numel():
+        from ecg_anomaly.errors import DataFormatError
+
+        msg = (
+            f"beats in {datamodule.beats.path} have {datamodule.seq_len} values but the model "
+            f"expects {model.normalizer.shift.numel()}. Use a file made for this model."
+        )
+        raise DataFormatError(msg)
     if cfg.get("threshold") is not None:
-        detector.set_threshold(float(cfg.threshold))
-    x, labels, rows, info = _load_split(cfg, detector.seq_len)
-    scores = detector.score(x, source=f"the {cfg.split} beats of {info['data/path']}").numpy()
-    flags = detector.flag(scores)
-    split = cfg.split
-    results: dict[str, Any] = {}
-    if labels is not None:
-        metrics = detection_metrics(
-            torch.from_numpy(scores), torch.from_numpy(labels), detector.threshold
-        )
-        results |= {f"{split}/{k}": v for k, v in metrics.items()}
-    results |= {
-        "positive_class": "abnormal (label 1)",
-        "threshold": detector.threshold,
-        f"{split}/flagged": int(flags.sum()),
-        "split": split,
-        "model": type(detector.model).__name__,
-        "checkpoint": str(Path(cfg.ckpt_path).expanduser().absolute()),
-        **info,
+        extra = {k: v for k, v in model.thresholds.items() if k != "threshold"}
+        model.set_thresholds(float(cfg.threshold), extra)
+    shared = overlap(datamodule, fingerprints)
+    info: dict[str, Any] = {
+        "checkpoint": str(ckpt_path),
+        "data/path": str(datamodule.beats.path),
+        "overlaps_training": None if shared is None else shared > 0,
+        "overlap_beats": shared,
     }
-    shown = {k: v for k, v in results.items() if k.startswith(f"{split}/") or k == "threshold"}
-    if cfg.get("report", True):
-        write_report(
-            out_dir,
-            model=detector.model,
-            x=x,
-            labels=labels,
-            metrics=shown,
-            scores=scores,
-            index=rows,
-            title=f"Evaluation report: {results['model']} on {Path(info['data/path']).name}",
-            split=split,
-            # the training run's loss history, when the checkpoint still sits in its run folder
-            loss_csv=Path(cfg.ckpt_path).expanduser().parent.parent / "csv" / "metrics.csv",
-            latent=cfg.get("latent"),
+    if shared:
+        log.warning(
+            "%d of the %d beats scored (split=%s of %s) are beats this model was trained on: "
+            "their metrics are optimistic",
+            shared,
+            len(datamodule.split_rows(cfg.split)),
+            cfg.split,
+            datamodule.beats.path,
         )
-    else:
-        write_scores_csv(out_dir / "scores.csv", scores, flags, labels, rows)
-    write_json(out_dir / "metrics.json", results)
-    print(format_table(shown, title=f"{results['model']} on {split}"))
-    print(f"Results in {out_dir}")
-    return results
+    detection = DetectionCallback(
+        threshold=None,
+        output_dir=cfg.paths.output_dir,
+        report=bool(cfg.report),
+        latent=cfg.get("latent"),
+        formats=list(cfg.get("formats") or ["png"]),
+        # the training run's loss history, when the checkpoint still sits in its run folder
+        loss_csv=ckpt_path.parent.parent / "csv" / "metrics.csv",
+        info=info,
+    )
+    trainer = L.Trainer(
+        accelerator=cfg.get("accelerator", "auto"),
+        devices=1,
+        logger=False,
+        callbacks=[detection],
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    trainer.test(model, datamodule=datamodule, verbose=False)
+    return detection.results
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="eval")
 def main(cfg: DictConfig) -> None:
     """Console entry point: bad input ends with a message and exit code 2, not a traceback."""
-    from ecg_anomaly.data.errors import DataError
+    from ecg_anomaly.cli import run_task
 
-    try:
-        evaluate(cfg)
-    except (DataError, ConfigError) as err:
-        log.error("%s", err)
-        sys.exit(2)
+    run_task(evaluate, cfg)
 
 
 if __name__ == "__main__":

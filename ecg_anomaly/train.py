@@ -1,4 +1,10 @@
-"""Train a model, fit its threshold, test it, and save the results: ``ecg-anomaly-train``.
+"""Train a model, fit its thresholds, test it, and save the results: ``ecg-anomaly-train``.
+
+The straight line: the data module cuts and normalises the data; the model trains; the
+:class:`~ecg_anomaly.callbacks.DetectionCallback` scores the training and validation splits once,
+fits the thresholds into the model, then evaluates the test split once and writes
+``metrics.json``, ``scores.csv``, ``report.md`` and ``plots/``; ``checkpoints/model.ckpt`` is
+the whole detector (model, normaliser, thresholds, and the data settings that cut its splits).
 
 Examples:
     ecg-anomaly-train experiment=tf_tutorial_dense_ae data.path=/path/to/ecg.csv
@@ -10,7 +16,6 @@ from __future__ import annotations
 import logging
 import math
 import sys
-import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -18,69 +23,65 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig
 
-from ecg_anomaly.utils.config import ConfigError, config_dir
+from ecg_anomaly.errors import ConfigError, bad_value
+from ecg_anomaly.utils.config import config_dir
 
 log = logging.getLogger(__name__)
 
-#: Metric keys shown in the console table at the end of a run, in order.
-SUMMARY_KEYS = (
-    "test/accuracy",
-    "test/precision",
-    "test/recall",
-    "test/specificity",
-    "test/f1",
-    "test/auroc",
-    "test/auprc",
-    "test/normal_precision",
-    "test/normal_recall",
-    "threshold",
-)
+
+def check_config(cfg: DictConfig) -> None:
+    """Refuse settings that cannot work before anything is loaded (the data and model check
+    their own settings when they are built)."""
+    trainer = cfg.trainer
+    max_epochs = trainer.get("max_epochs")
+    if max_epochs is not None and not (isinstance(max_epochs, int) and max_epochs >= 1):
+        raise bad_value("trainer.max_epochs", max_epochs, "a whole number >= 1")
+    min_epochs = trainer.get("min_epochs") or 0
+    if isinstance(max_epochs, int) and min_epochs > max_epochs:
+        raise bad_value(
+            "trainer.min_epochs", min_epochs, f"at most trainer.max_epochs={max_epochs}"
+        )
+    metric = cfg.get("optimized_metric")
+    if metric and not str(metric).startswith("val/"):
+        msg = (
+            f"optimized_metric={metric}: a search may only optimise validation metrics (val/...), "
+            "never a test metric"
+        )
+        raise ConfigError(msg)
 
 
-def train(cfg: DictConfig) -> dict[str, Any]:
-    """Run one experiment: fit, threshold, test, save checkpoint and ``metrics.json``.
-
-    Args:
-        cfg: The composed config (``conf/train.yaml``).
-
-    Returns:
-        The flat metrics dict written to ``metrics.json``.
-    """
-    # Lightning is imported here, not at module level, so ``--help`` and config errors are fast.
+def build(cfg: DictConfig) -> tuple[Any, Any, Any, Any]:
+    """The data module (set up), the model, the trainer and its detection callback."""
     import lightning as L
-    from hydra.utils import instantiate
 
-    from ecg_anomaly.callbacks.metrics import MetricsCallback
-    from ecg_anomaly.utils.config import instantiate_group
-    from ecg_anomaly.utils.results import format_table, write_json
+    from ecg_anomaly.callbacks import DetectionCallback
+    from ecg_anomaly.utils.config import instantiate_group, instantiate_node
 
-    # Lightning 2.6 calls a torch.utils._pytree API that torch 2.13 deprecates; harmless noise.
-    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
-    if logging.getLogger().handlers:
-        # Hydra already logs to the console and the run's log file; Lightning's own console
-        # handler would print every message twice.
-        logging.getLogger("lightning").handlers.clear()
-    out_dir = Path(cfg.paths.output_dir)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
-
-    datamodule = instantiate(cfg.data)
+    datamodule = instantiate_node(cfg.data, "data")
     datamodule.prepare_data()
     datamodule.setup("fit")
-    model = instantiate(
-        cfg.model,
-        seq_len=datamodule.seq_len,
-        normalization=datamodule.normalization,
-        _convert_="all",
+    model = instantiate_node(
+        cfg.model, "model", seq_len=datamodule.seq_len, normalization=datamodule.normalization
     )
     model.normalizer.load_state_dict(datamodule.normalizer.state_dict())
     if cfg.get("init_weights"):
-        _load_weights(model, cfg.init_weights)
+        from ecg_anomaly.detector import read_checkpoint
+
+        model.load_state_dict(read_checkpoint(cfg.init_weights, "init_weights")["state_dict"])
     if datamodule.normal_only is None:
         datamodule.normal_only = not model.supervised
 
-    callbacks = instantiate_group(cfg.get("callbacks"))
-    loggers = instantiate_group(cfg.get("logger"))
-    extra = {}
+    callbacks = instantiate_group(cfg.get("callbacks"), "callbacks")
+    loggers = instantiate_group(cfg.get("logger"), "logger")
+    detection = [cb for cb in callbacks if isinstance(cb, DetectionCallback)]
+    if len(detection) != 1:
+        msg = (
+            f"the callbacks config holds {len(detection)} DetectionCallback(s); it needs exactly "
+            "one (callbacks.detection) to fit thresholds and evaluate"
+        )
+        raise ConfigError(msg)
+    extra: dict[str, Any] = {}
     if not sys.stderr.isatty():
         # No terminal (a sweep's job, a batch log, a pipe): a bar would only fill the log, and
         # refreshing it costs more than a training step of a small model.
@@ -90,114 +91,65 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         extra["enable_progress_bar"] = False
     if datamodule.split_sizes["val"] == 0:
         extra["limit_val_batches"] = 0  # no validation split (the tutorial's recipe)
-    trainer: L.Trainer = instantiate(
-        cfg.trainer, callbacks=callbacks, logger=loggers or False, **extra
+    trainer = instantiate_node(
+        cfg.trainer, "trainer", callbacks=callbacks, logger=loggers or False, **extra
     )
-
-    start = time.perf_counter()
-    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
-    fit_seconds = time.perf_counter() - start
-    if trainer.interrupted:
-        path = out_dir / "checkpoints" / "interrupted.ckpt"
-        trainer.save_checkpoint(path)
-        msg = f"training was interrupted; resume with ckpt_path={path}"
-        raise SystemExit(msg)
-    # The last epoch's validation losses (synced across ranks), and detection metrics of the
-    # validation split: what a hyper-parameter search may optimise (never a test metric).
-    val = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
-    val |= _validation_metrics(model, datamodule)
-
-    start = time.perf_counter()
-    trainer.test(model, datamodule=datamodule, verbose=False)
-    test_seconds = time.perf_counter() - start
-    metrics_cb = next(cb for cb in trainer.callbacks if isinstance(cb, MetricsCallback))
-    ckpt = out_dir / "checkpoints" / "model.ckpt"
-    trainer.save_checkpoint(ckpt, weights_only=False)
-
-    results: dict[str, Any] = dict(metrics_cb.results)
-    results |= {
-        "threshold": float(model.threshold),
-        **{f"threshold/{k}": v for k, v in getattr(model, "extra_thresholds", {}).items()},
-        "seed": int(cfg.seed),
-        "model": type(model).__name__,
-        "experiment": cfg.get("name"),
-        "epochs": int(trainer.current_epoch),
-        "checkpoint": str(ckpt),
-        **{f"data/{k}": v for k, v in datamodule.describe().items()},
-        **val,
-        "time/fit_seconds": fit_seconds,
-        "time/test_seconds": test_seconds,
-    }
-    if trainer.is_global_zero:
-        write_json(out_dir / "metrics.json", results)
-        table = {k: results[k] for k in SUMMARY_KEYS if k in results}
-        print(format_table(table, title=f"{results['model']} (seed {cfg.seed})"))
-        print(f"Results in {out_dir}")
-    return results
+    return datamodule, model, trainer, detection[0]
 
 
-def _load_weights(model: Any, path: str) -> None:
-    """Start from a checkpoint's weights and buffers (no trainer state, unlike ``ckpt_path``)."""
-    import torch
+def train(cfg: DictConfig) -> dict[str, Any]:
+    """Run one experiment: fit, threshold, save the detector, test, write the results.
 
-    state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
-    model.load_state_dict(state)
+    Args:
+        cfg: The composed config (``conf/train.yaml``).
 
-
-def _validation_metrics(model: Any, datamodule: Any) -> dict[str, float]:
-    """Detection metrics (``val/auroc``, ...) of the validation split with the fitted threshold.
-
-    Every rank scores its shard; the scores are gathered before the metrics are computed.
+    Returns:
+        The flat results written to ``metrics.json``.
     """
-    from ecg_anomaly.anomaly.metrics import detection_metrics
-    from ecg_anomaly.anomaly.thresholds import ScoreCollector
-    from ecg_anomaly.callbacks.threshold import collect_scores
+    check_config(cfg)
+    # Lightning 2.6 calls a torch.utils._pytree API that torch 2.13 deprecates; harmless noise.
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
+    if logging.getLogger().handlers:
+        # Hydra already logs to the console and the run's log file; Lightning's own console
+        # handler would print every message twice.
+        logging.getLogger("lightning").handlers.clear()
+    datamodule, model, trainer, detection = build(cfg)
+    out_dir = Path(cfg.paths.output_dir)
 
-    if datamodule.split_sizes["val"] == 0 or not model.has_threshold:
-        return {}
-    collector = ScoreCollector().to(model.device)
-    collect_scores(model, datamodule.loader("val"), collector)
-    scores, labels = collector.compute()
-    metrics = detection_metrics(scores, labels, float(model.threshold))
-    return {f"val/{k}": float(v) for k, v in metrics.items() if k not in ("tn", "fp", "fn", "tp")}
+    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    if trainer.interrupted:
+        msg = (
+            "training was interrupted; resume with "
+            f"ckpt_path={out_dir / 'checkpoints' / 'last.ckpt'}"
+        )
+        raise SystemExit(msg)
+    trainer.save_checkpoint(out_dir / "checkpoints" / "model.ckpt", weights_only=False)
+    trainer.test(model, datamodule=datamodule, verbose=False)
+    return detection.results
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    """Console entry point; returns the metric an optimizing sweeper asks for, if any.
-
-    In a multi-run, a job that fails is recorded in its folder's ``failure.json`` (and
-    returns NaN to an optimizing sweeper) instead of stopping the jobs after it.
-    """
-    from hydra.core.hydra_config import HydraConfig
-    from hydra.types import RunMode
-
-    from ecg_anomaly.data.errors import DataError
+    """Console entry point; returns the metric an optimizing sweeper asks for, if any."""
+    from ecg_anomaly.cli import run_task
 
     metric = cfg.get("optimized_metric")
-    hydra_cfg = HydraConfig.get()
-    try:
+
+    def task(cfg: DictConfig) -> float | None:
         results = train(cfg)
-        if metric and metric not in results:
+        if not metric:
+            return None
+        if metric not in results:
             known = ", ".join(k for k in results if k.startswith("val/")) or "none"
             msg = (
                 f"optimized_metric={metric} is not among the run's results (validation metrics: "
                 f"{known}); validation metrics need a validation split (data.val_size > 0)"
             )
             raise ConfigError(msg)
-    except Exception as err:
-        if hydra_cfg.mode != RunMode.MULTIRUN:
-            if isinstance(err, DataError | ConfigError):
-                # Bad input or settings: the message says what to do; a traceback would hide it.
-                log.error("%s", err)
-                sys.exit(2)
-            raise
-        from ecg_anomaly.sweep import write_failure
+        return float(results[metric])
 
-        log.exception("job %s failed", hydra_cfg.job.num)
-        write_failure(hydra_cfg.runtime.output_dir, err, list(hydra_cfg.overrides.task))
-        return math.nan if metric else None
-    return float(results[metric]) if metric else None
+    result = run_task(task, cfg)
+    return None if result is None or (not metric and math.isnan(result)) else result
 
 
 if __name__ == "__main__":

@@ -127,7 +127,7 @@ def run_experiment(experiment: str, seed: int, overrides: list[str], data: Path,
         "trainer.enable_progress_bar=false",
         "callbacks.progress_bar=null",
         # no per-run plots and report: the benchmark times training, and tabulates itself
-        "++callbacks.report=null",
+        "++callbacks.detection.report=false",
         *overrides,
     ]
     GlobalHydra.instance().clear()

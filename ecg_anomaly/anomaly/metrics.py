@@ -1,4 +1,4 @@
-"""Detection metrics from scores, labels and a threshold (abnormal is the positive class).
+"""Detection metrics from labels and flags or scores (abnormal is the positive class).
 
 Names carry no stage; callers add one (``test/accuracy``). ``normal_precision`` and
 ``normal_recall`` take the TensorFlow tutorial's orientation (normal positive) so its published
@@ -10,16 +10,9 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
 import torch
-from torchmetrics.functional.classification import (
-    binary_accuracy,
-    binary_auroc,
-    binary_average_precision,
-    binary_f1_score,
-    binary_precision,
-    binary_recall,
-    binary_specificity,
-)
+from torchmetrics.functional.classification import binary_auroc, binary_average_precision
 
 from ecg_anomaly.data.labels import ABNORMAL, NORMAL
 
@@ -35,70 +28,91 @@ METRIC_NAMES = (
     "normal_precision",
     "normal_recall",
 )
+#: The confusion matrix, abnormal positive.
+CONFUSION = ("tn", "fp", "fn", "tp")
 
 
-def _unit_interval(scores: torch.Tensor) -> torch.Tensor:
-    """Rescale scores to [0, 1], keeping their order.
-
-    torchmetrics treats scores outside [0, 1] as logits and applies a sigmoid, which saturates
-    for large reconstruction errors and would turn distinct scores into ties.
-    """
-    s = scores.double()
-    lo, hi = s.min(), s.max()
-    return (s - lo) / (hi - lo) if hi > lo else torch.zeros_like(s)
+def _ratio(num: int, den: int) -> float:
+    # torchmetrics' convention for an empty denominator: 0, not NaN
+    return num / den if den else 0.0
 
 
-def detection_metrics(
-    scores: torch.Tensor, labels: torch.Tensor, threshold: float
-) -> dict[str, float | int]:
-    """Threshold and ranking metrics of anomaly scores.
+def threshold_metrics(flags: np.ndarray, labels: np.ndarray) -> dict[str, float | int]:
+    """Metrics of predicted labels against true ones.
 
     Args:
-        scores: Anomaly scores, shape ``(n,)``, higher = more abnormal.
-        labels: ``0`` normal, ``1`` abnormal, shape ``(n,)``.
-        threshold: Beats with ``score >= threshold`` are predicted abnormal.
+        flags: Predicted labels, 1 = abnormal.
+        labels: True labels, 0 normal / 1 abnormal.
 
     Returns:
-        The :data:`METRIC_NAMES` as floats (ROC-AUC and PR-AUC are NaN when ``labels`` holds
-        one class only) and the confusion matrix as ``tn``, ``fp``, ``fn``, ``tp``.
+        Accuracy, precision, recall, specificity, F1, the normal-positive precision and recall,
+        and the confusion matrix ``tn``, ``fp``, ``fn``, ``tp``.
     """
-    scores = scores.detach().flatten().cpu()
-    target = labels.detach().flatten().cpu().long()
-    if scores.numel() == 0 or scores.numel() != target.numel():
-        msg = (
-            "need as many scores as labels, and at least one; "
-            f"got {scores.numel()} scores and {target.numel()} labels"
-        )
-        raise ValueError(msg)
-    pred = (scores >= threshold).long()
-    both_classes = bool((target == NORMAL).any() and (target == ABNORMAL).any())
-    if both_classes:
-        ranked = _unit_interval(scores)
-        auroc = float(binary_auroc(ranked, target))
-        auprc = float(binary_average_precision(ranked, target))
-    else:
-        warnings.warn(
-            "the labels hold only one class, so ROC-AUC and PR-AUC are undefined (NaN)",
-            UserWarning,
-            stacklevel=2,
-        )
-        auroc = auprc = math.nan
-    tp = int(((pred == 1) & (target == 1)).sum())
-    tn = int(((pred == 0) & (target == 0)).sum())
-    fp = int(((pred == 1) & (target == 0)).sum())
-    fn = int(((pred == 0) & (target == 1)).sum())
+    pred, target = np.asarray(flags), np.asarray(labels)
+    tp = int(((pred == ABNORMAL) & (target == ABNORMAL)).sum())
+    tn = int(((pred == NORMAL) & (target == NORMAL)).sum())
+    fp = int(((pred == ABNORMAL) & (target == NORMAL)).sum())
+    fn = int(((pred == NORMAL) & (target == ABNORMAL)).sum())
     return {
-        "accuracy": float(binary_accuracy(pred, target)),
-        "precision": float(binary_precision(pred, target)),
-        "recall": float(binary_recall(pred, target)),
-        "specificity": float(binary_specificity(pred, target)),
-        "f1": float(binary_f1_score(pred, target)),
-        "auroc": auroc,
-        "auprc": auprc,
-        "normal_precision": float(binary_precision(1 - pred, 1 - target)),
-        "normal_recall": float(binary_recall(1 - pred, 1 - target)),
+        "accuracy": _ratio(tp + tn, tp + tn + fp + fn),
+        "precision": _ratio(tp, tp + fp),
+        "recall": _ratio(tp, tp + fn),
+        "specificity": _ratio(tn, tn + fp),
+        "f1": _ratio(2 * tp, 2 * tp + fp + fn),
+        "normal_precision": _ratio(tn, tn + fn),
+        "normal_recall": _ratio(tn, tn + fp),
         "tn": tn,
         "fp": fp,
         "fn": fn,
         "tp": tp,
     }
+
+
+def ranking_metrics(scores: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """ROC-AUC and PR-AUC (average precision) of scores; NaN with one class only."""
+    target = torch.as_tensor(np.asarray(labels), dtype=torch.long)
+    if not bool((target == NORMAL).any() and (target == ABNORMAL).any()):
+        warnings.warn(
+            "the labels hold only one class, so ROC-AUC and PR-AUC are undefined (NaN)",
+            UserWarning,
+            stacklevel=2,
+        )
+        return {"auroc": math.nan, "auprc": math.nan}
+    # torchmetrics applies a sigmoid to scores outside [0, 1], which would turn large distinct
+    # reconstruction errors into ties: rescale to [0, 1] first, keeping their order.
+    s = torch.as_tensor(np.asarray(scores), dtype=torch.float64)
+    lo, hi = s.min(), s.max()
+    ranked = (s - lo) / (hi - lo) if hi > lo else torch.zeros_like(s)
+    return {
+        "auroc": float(binary_auroc(ranked, target)),
+        "auprc": float(binary_average_precision(ranked, target)),
+    }
+
+
+def detection_metrics(
+    scores: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor, threshold: float
+) -> dict[str, float | int]:
+    """All of :data:`METRIC_NAMES` and the confusion matrix, for one threshold.
+
+    Args:
+        scores: Anomaly scores, shape ``(n,)``, higher = more abnormal.
+        labels: ``0`` normal, ``1`` abnormal, shape ``(n,)``.
+        threshold: The decision threshold (see :func:`~ecg_anomaly.anomaly.evaluation.flag`).
+    """
+    from ecg_anomaly.anomaly.evaluation import flag
+
+    s, y = _as_numpy(scores), _as_numpy(labels)
+    if s.size == 0 or s.size != y.size:
+        msg = (
+            "need as many scores as labels, and at least one; "
+            f"got {s.size} scores and {y.size} labels"
+        )
+        raise ValueError(msg)
+    out = threshold_metrics(flag(s, threshold), y)
+    return {**ranking_metrics(s, y), **out}
+
+
+def _as_numpy(x: np.ndarray | torch.Tensor) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x).ravel()

@@ -18,19 +18,28 @@ import torch
 from torchmetrics import Metric
 from torchmetrics.utilities import dim_zero_cat
 
+from ecg_anomaly.anomaly.scoring import SplitScores
 from ecg_anomaly.data.labels import ABNORMAL, NORMAL
+from ecg_anomaly.errors import bad_value
 
 
 class ThresholdWarning(UserWarning):
     """A threshold had to fall back to a simpler rule (e.g. no abnormal validation beats)."""
 
 
-class ScoreCollector(Metric):
-    """Collects anomaly scores and labels, gathered across processes on ``compute()``."""
+class Threshold(Metric):
+    """Base class of thresholds; subclasses implement :meth:`compute` returning the cut-off.
+
+    ``update(scores, labels)`` collects scores batch by batch, ``compute()`` returns the
+    cut-off; :meth:`fit` does both for a split scored once by
+    :func:`~ecg_anomaly.anomaly.scoring.score_split` (already gathered from every process, so
+    it is not gathered again).
+    """
 
     full_state_update = False
     is_differentiable = False
     higher_is_better = None
+    fit_on: str | None = "train"
 
     def __init__(self) -> None:
         super().__init__()
@@ -39,11 +48,20 @@ class ScoreCollector(Metric):
 
     def update(self, scores: torch.Tensor, labels: torch.Tensor | None = None) -> None:
         """Add a batch of scores and their labels (all normal when ``labels`` is None)."""
-        scores = scores.detach().flatten().float()
+        scores = scores.detach().flatten().double()
         if labels is None:
             labels = torch.full_like(scores, NORMAL, dtype=torch.long)
         self.scores.append(scores)
         self.labels.append(labels.detach().flatten().long())
+
+    def fit(self, split: SplitScores | None) -> float:
+        """The threshold of a scored split (None for thresholds that need no data)."""
+        self.reset()
+        if split is not None:
+            labels = None if split.labels is None else torch.as_tensor(split.labels)
+            self.update(torch.as_tensor(split.scores), labels)
+        with self.sync_context(should_sync=False):
+            return float(self.compute())
 
     def _collected(self) -> tuple[torch.Tensor, torch.Tensor]:
         # A list of batches on one process; one tensor once synced across processes.
@@ -52,16 +70,6 @@ class ScoreCollector(Metric):
             msg = f"{type(self).__name__} received no scores: the split it is fitted on is empty"
             raise ValueError(msg)
         return scores, dim_zero_cat(self.labels).long()
-
-    def compute(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """All scores and labels collected so far (from every process)."""
-        return self._collected()
-
-
-class Threshold(ScoreCollector):
-    """Base class of thresholds; subclasses implement :meth:`compute` returning the cut-off."""
-
-    fit_on: str | None = "train"
 
     def _normal_scores(self) -> torch.Tensor:
         scores, labels = self._collected()
@@ -81,6 +89,10 @@ class MeanStdThreshold(Threshold):
 
     def __init__(self, k: float = 1.0) -> None:
         super().__init__()
+        if not k >= 0:
+            raise bad_value(
+                "threshold.k", k, "a number >= 0", "k = 1 is the tutorial's mean + 1 std."
+            )
         self.k = k
 
     def compute(self) -> torch.Tensor:
@@ -98,12 +110,11 @@ class PercentileThreshold(Threshold):
     def __init__(self, q: float = 95.0) -> None:
         super().__init__()
         if not 0.0 <= q <= 100.0:
-            msg = f"percentile q must be in [0, 100], got {q}"
-            raise ValueError(msg)
+            raise bad_value("threshold.q", q, "a percentile in [0, 100]")
         self.q = q
 
     def compute(self) -> torch.Tensor:
-        return torch.quantile(self._normal_scores().double(), self.q / 100.0).float()
+        return torch.quantile(self._normal_scores().double(), self.q / 100.0)
 
 
 class F1OptimalThreshold(Threshold):

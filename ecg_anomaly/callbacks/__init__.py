@@ -1,8 +1,6 @@
-"""Lightning callbacks that fit thresholds and compute metrics after training."""
+"""Lightning callbacks: fit thresholds and evaluate (DetectionCallback), restore best weights."""
 
-from ecg_anomaly.callbacks.metrics import MetricsCallback
-from ecg_anomaly.callbacks.report import ReportCallback
+from ecg_anomaly.callbacks.detection import DetectionCallback
 from ecg_anomaly.callbacks.restore_best import RestoreBestWeights
-from ecg_anomaly.callbacks.threshold import ThresholdCallback
 
-__all__ = ["MetricsCallback", "ReportCallback", "RestoreBestWeights", "ThresholdCallback"]
+__all__ = ["DetectionCallback", "RestoreBestWeights"]

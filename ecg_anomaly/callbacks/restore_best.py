@@ -5,12 +5,11 @@ from __future__ import annotations
 import copy
 import logging
 import math
+from typing import Any
 
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback
-
-from ecg_anomaly.callbacks.threshold import ThresholdCallback
 
 log = logging.getLogger(__name__)
 
@@ -19,9 +18,10 @@ class RestoreBestWeights(Callback):
     """Keras's ``EarlyStopping(restore_best_weights=True)`` half: the best ``state_dict``.
 
     After each validation the monitored value is compared with the best so far; the best
-    weights are kept in memory (on the CPU) and loaded back in ``on_train_end``. The threshold
-    must be fitted on the restored weights, so at ``setup`` this callback moves itself in front
-    of every :class:`~ecg_anomaly.callbacks.ThresholdCallback` (callbacks run in list order).
+    weights are kept in memory (on the CPU) and loaded back in ``on_train_end``. Thresholds are
+    fitted afterwards, in ``on_fit_end`` (:class:`~ecg_anomaly.callbacks.DetectionCallback`), so
+    they always see the restored weights, whatever the order of the callbacks. The best value,
+    epoch and weights are saved in checkpoints, so a resumed run restores the same weights.
 
     Args:
         monitor: Logged metric to watch (the validation loss of normal beats).
@@ -50,14 +50,13 @@ class RestoreBestWeights(Callback):
         self.best_state: dict[str, torch.Tensor] | None = None
         self.restored = False
 
-    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
-        callbacks = trainer.callbacks
-        first = next(
-            (i for i, cb in enumerate(callbacks) if isinstance(cb, ThresholdCallback)), None
-        )
-        me = callbacks.index(self)
-        if first is not None and first < me:
-            callbacks.insert(first, callbacks.pop(me))
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "best_epoch": self.best_epoch, "best_state": self.best_state}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.best = state_dict["best"]
+        self.best_epoch = state_dict["best_epoch"]
+        self.best_state = state_dict["best_state"]
 
     def _improved(self, value: float) -> bool:
         if self.mode == "min":

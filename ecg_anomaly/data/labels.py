@@ -22,3 +22,11 @@ TF_ABNORMAL_CODE = 0
 #: Classes of the UCR archive's ECG5000: 1 is normal, 2-5 are four kinds of abnormal beat.
 UCR_NORMAL_CLASS = 1
 UCR_CLASSES = (1, 2, 3, 4, 5)
+#: Names of the UCR archive's ECG5000 classes.
+UCR_CLASS_NAMES = {
+    1: "normal",
+    2: "R-on-T PVC",
+    3: "PVC",
+    4: "supraventricular",
+    5: "unclassified",
+}

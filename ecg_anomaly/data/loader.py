@@ -57,6 +57,14 @@ class TensorLoader:
         self.world_size = world_size
         self.even = even
         self.epoch = 0
+        # Lightning calls ``loader.sampler.set_epoch(epoch)`` before every training epoch, so the
+        # shuffling follows the trainer's epoch counter (and repeats after a resume).
+        self.sampler = self
+        self.batch_sampler = None
+
+    def set_epoch(self, epoch: int) -> None:
+        """Shuffle the next pass with the permutation of ``epoch`` (from ``seed + epoch``)."""
+        self.epoch = epoch
 
     def _num_used(self) -> int:
         n = len(self.tensors[0])

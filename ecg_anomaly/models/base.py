@@ -1,15 +1,17 @@
-"""What every model shares: normalisation, a threshold buffer, and one anomaly score per beat.
+"""What every model shares: normalisation, threshold buffers, and one anomaly score per beat.
 
 Every model answers the same question: :meth:`AnomalyModel.score` maps raw beats to an anomaly
 score per beat, higher = more abnormal, and a beat is flagged abnormal when its score is at or
-above the fitted :attr:`AnomalyModel.threshold`. The normaliser and the threshold are buffers,
-so a checkpoint holds everything needed to score a new file.
+above the fitted :attr:`AnomalyModel.threshold`. The normaliser and every fitted threshold are
+buffers, so a checkpoint holds everything needed to score a new file. Autoencoders also expose
+what plots need: :meth:`AnomalyModel.reconstruct` and :meth:`AnomalyModel.encode`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, ClassVar
 
@@ -18,12 +20,16 @@ import torch
 from torch import nn
 from torchmetrics import MeanMetric
 
+from ecg_anomaly.anomaly.evaluation import DECIDING, flag
 from ecg_anomaly.data.labels import NORMAL
 from ecg_anomaly.data.normalize import Normalizer
 from ecg_anomaly.models.losses import per_beat_error
 
 #: Key of the checkpoint entry that says which model class wrote it.
 CHECKPOINT_KEY = "ecg_anomaly"
+#: Prefix of the extra thresholds' buffers in a state dict.
+EXTRA_PREFIX = "extra_thresholds."
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
 SchedulerFactory = Callable[..., Any]
@@ -62,6 +68,7 @@ class AnomalyModel(L.LightningModule):
         self.scheduler_factory = scheduler
         self.normalizer = Normalizer(normalization, seq_len)
         self.register_buffer("threshold", torch.tensor(math.nan))
+        self.extra_thresholds = nn.Module()
         self._train_sums: dict[str, torch.Tensor] = {}
         self._train_count = 0
 
@@ -82,23 +89,65 @@ class AnomalyModel(L.LightningModule):
         """Anomaly score of each normalised beat, shape ``(n,)``, higher = more abnormal."""
         raise NotImplementedError
 
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor | None:
+        """Reconstruction of normalised beats, same shape (None: the model does not rebuild)."""
+        return None
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor | None:
+        """Latent code ``(n, d)`` of normalised beats (None: the model has no code)."""
+        return None
+
     # -- the public scoring API ------------------------------------------------------------
 
     def score(self, x: torch.Tensor) -> torch.Tensor:
-        """Anomaly score of each raw (un-normalised) beat, shape ``(n,)``."""
-        return self.anomaly_score(self.normalizer(x))
+        """Anomaly score of each raw (un-normalised) beat, shape ``(n,)``, detached.
+
+        Scores are computed in float32 even under mixed precision, so that thresholds fitted
+        on one split apply exactly to another.
+        """
+        with torch.no_grad(), torch.autocast(x.device.type, enabled=False):
+            return self.anomaly_score(self.normalizer(x.float())).float().detach()
+
+    def score_batch(self, batch: torch.Tensor | Sequence[torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Scores of a batch as served by the data module: ``(x, labels, classes, rows)``.
+
+        Returns:
+            ``scores`` and, where the batch has them, ``labels``, ``classes`` and ``rows``.
+        """
+        parts = [batch] if isinstance(batch, torch.Tensor) else list(batch)
+        out = {"scores": self.score(parts[0])}
+        for key, value in zip(("labels", "classes", "rows"), parts[1:], strict=False):
+            out[key] = value
+        return out
 
     @property
     def has_threshold(self) -> bool:
         """Whether a threshold has been fitted."""
         return not math.isnan(float(self.threshold))
 
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """Every fitted threshold: ``"threshold"`` (deciding) first, then the extras by name."""
+        out = {DECIDING: float(self.threshold)}
+        return out | {k: float(v) for k, v in self.extra_thresholds.named_buffers()}
+
+    def set_thresholds(self, deciding: float, extra: Mapping[str, float] | None = None) -> None:
+        """Store the deciding threshold and the extra ones (buffers: saved in checkpoints)."""
+        self.threshold.fill_(float(deciding))
+        for name, value in (extra or {}).items():
+            if not _NAME.match(name) or name == DECIDING:
+                msg = f"threshold name {name!r} must be a Python identifier other than 'threshold'"
+                raise ValueError(msg)
+            self.extra_thresholds.register_buffer(
+                name, torch.tensor(float(value), device=self.threshold.device)
+            )
+
     def flag(self, scores: torch.Tensor) -> torch.Tensor:
-        """Labels from scores: 1 (abnormal) where ``score >= threshold``, else 0 (normal)."""
+        """Labels from scores with the deciding threshold: 1 = abnormal, 0 = normal."""
         if not self.has_threshold:
-            msg = "the model has no threshold yet: fit one (ThresholdCallback) before flagging"
+            msg = "the model has no threshold yet: fit one (DetectionCallback) before flagging"
             raise RuntimeError(msg)
-        return (scores >= self.threshold).long()
+        return flag(scores, self.threshold)
 
     # -- Lightning hooks -------------------------------------------------------------------
 
@@ -136,10 +185,8 @@ class AnomalyModel(L.LightningModule):
             self._mean_metrics[key] = MeanMetric().to(self.device)
         return self._mean_metrics[key]
 
-    def training_step(
-        self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
-    ) -> torch.Tensor:
-        x, y = batch
+    def training_step(self, batch: Sequence[torch.Tensor], batch_idx: int) -> torch.Tensor:
+        x, y = batch[0], batch[1]
         loss = self._log_losses("train", self.compute_loss(self.normalizer(x), y), len(x))
         if self._trainer is not None and self._trainer.progress_bar_callback is not None:
             self.log("loss", loss.detach(), on_step=True, prog_bar=True, logger=False)
@@ -151,8 +198,8 @@ class AnomalyModel(L.LightningModule):
             self.log_dict(means, on_step=False, on_epoch=True, prog_bar=False)
         self._train_sums, self._train_count = {}, 0
 
-    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
-        x, y = batch
+    def validation_step(self, batch: Sequence[torch.Tensor], batch_idx: int) -> None:
+        x, y = batch[0], batch[1]
         if not self.supervised:
             # Autoencoders are validated, like they are trained, on normal beats only.
             keep = y == NORMAL
@@ -160,15 +207,13 @@ class AnomalyModel(L.LightningModule):
         if len(x):
             self._log_losses("val", self.compute_loss(self.normalizer(x), y), len(x))
 
-    def test_step(
-        self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
-    ) -> dict[str, torch.Tensor]:
-        x, y = batch
-        return {"scores": self.score(x), "labels": y}
+    def test_step(self, batch: Sequence[torch.Tensor], batch_idx: int) -> dict[str, torch.Tensor]:
+        # Collected by the DetectionCallback into the split's SplitScores.
+        return self.score_batch(batch)
 
-    def predict_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
-        x = batch[0] if isinstance(batch, tuple | list) else batch
-        return self.score(x)
+    def predict_step(self, batch: Any, batch_idx: int) -> dict[str, torch.Tensor]:
+        out = self.score_batch(batch)
+        return out | {"flags": self.flag(out["scores"])}
 
     def configure_optimizers(self) -> Any:
         optimizer = self.optimizer_factory(params=self.parameters())
@@ -183,6 +228,16 @@ class AnomalyModel(L.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         cls = type(self)
         checkpoint[CHECKPOINT_KEY] = {"class_path": f"{cls.__module__}.{cls.__qualname__}"}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # The extra thresholds are named at fitting time: make room for them before loading.
+        extra = {
+            k[len(EXTRA_PREFIX) :]: v
+            for k, v in checkpoint.get("state_dict", {}).items()
+            if k.startswith(EXTRA_PREFIX)
+        }
+        if extra:
+            self.set_thresholds(float(self.threshold), {k: float(v) for k, v in extra.items()})
 
 
 class ReconstructionModel(AnomalyModel):
@@ -203,10 +258,14 @@ class ReconstructionModel(AnomalyModel):
         return per_beat_error(self(x), x, self.loss_kind).mean()
 
     def anomaly_score(self, x: torch.Tensor) -> torch.Tensor:
-        return per_beat_error(self(x), x, self.score_kind)
+        return per_beat_error(self.reconstruct(x), x, self.score_kind)
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """Reconstruction of normalised beats."""
+        return self(x)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Latent code of normalised beats (for latent-space plots)."""
-        return self.encoder(x)
+        return self.encoder(x).flatten(1)
 
     encoder: nn.Module

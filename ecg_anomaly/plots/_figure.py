@@ -1,19 +1,25 @@
 """Headless figures: matplotlib's object API on the Agg canvas, no pyplot, no display.
 
 Figures are made with :class:`matplotlib.figure.Figure` directly rather than through pyplot, so
-plotting never changes the user's global backend and never needs a display.
+plotting never changes the user's global backend and never needs a display. Plot functions
+return a figure; :func:`save` writes it in one or more formats (PNG, PDF, SVG).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from ecg_anomaly.errors import bad_value
 
 #: Colours of the two classes in every plot.
 NORMAL_COLOR = "tab:blue"
 ABNORMAL_COLOR = "tab:red"
 DPI = 100
+#: File formats a figure can be saved in.
+FORMATS = ("png", "pdf", "svg")
 
 
 def new_figure(ncols: int = 1, width: float = 6.4, height: float = 4.0) -> tuple[Any, Any]:
@@ -25,9 +31,32 @@ def new_figure(ncols: int = 1, width: float = 6.4, height: float = 4.0) -> tuple
     return fig, axes
 
 
-def save(fig: Any, path: str | os.PathLike) -> Path:
-    """Save a figure as PNG (creating the folder) and return its path."""
+def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
+    """The formats, validated (``report.formats`` in the config)."""
+    formats = tuple(formats)
+    if not formats or any(f not in FORMATS for f in formats):
+        raise bad_value("callbacks.detection.formats", list(formats), f"a list of {FORMATS}")
+    return formats
+
+
+def save(
+    fig: Any, path: str | os.PathLike, formats: Sequence[str] = ("png",), title: str = ""
+) -> Path:
+    """Save a figure once per format (``path`` with each suffix); return the first file.
+
+    Args:
+        fig: The figure.
+        path: The file, its suffix replaced by each format (folders are created).
+        formats: Any of :data:`FORMATS`.
+        title: Shown above the figure's own title (experiment, model, seed).
+    """
+    if title:
+        fig.suptitle(title, fontsize="small", color="dimgray")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI, format="png")
-    return path
+    written = []
+    for fmt in check_formats(formats):
+        out = path.with_suffix(f".{fmt}")
+        fig.savefig(out, dpi=DPI, format=fmt)
+        written.append(out)
+    return written[0]

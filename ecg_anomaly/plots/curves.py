@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
-from ecg_anomaly.plots._figure import new_figure, save
+from ecg_anomaly.plots._figure import new_figure
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +43,15 @@ def read_loss_history(metrics_csv: str | os.PathLike) -> dict[str, tuple[np.ndar
     return out
 
 
-def plot_loss_curves(metrics_csv: str | os.PathLike, path: str | os.PathLike) -> Path | None:
-    """Training (and, when logged, validation) loss per epoch; None without a loss history."""
+def plot_loss_curves(history: dict[str, tuple[np.ndarray, np.ndarray]]) -> Any | None:
+    """Training (and, when logged, validation) loss per epoch; None without a loss history.
+
+    Args:
+        history: ``{"train": (epochs, losses), "val": (epochs, losses)}`` as
+            :func:`read_loss_history` returns it.
+    """
     from matplotlib.ticker import MaxNLocator
 
-    history = read_loss_history(metrics_csv)
     if not history:
         return None
     fig, ax = new_figure()
@@ -61,7 +66,7 @@ def plot_loss_curves(metrics_csv: str | os.PathLike, path: str | os.PathLike) ->
     ax.set_ylabel("loss")
     ax.legend()
     ax.grid(alpha=0.3)
-    return save(fig, path)
+    return fig
 
 
 def _ranked(scores: np.ndarray) -> torch.Tensor:
@@ -71,9 +76,7 @@ def _ranked(scores: np.ndarray) -> torch.Tensor:
     return (s - lo) / (hi - lo) if hi > lo else torch.zeros_like(s)
 
 
-def plot_roc(
-    scores: np.ndarray, labels: np.ndarray, path: str | os.PathLike, auroc: float | None = None
-) -> Path:
+def plot_roc(scores: np.ndarray, labels: np.ndarray, auroc: float | None = None) -> Any:
     """ROC curve (abnormal positive) with its area in the legend."""
     from torchmetrics.functional.classification import binary_auroc, binary_roc
 
@@ -88,12 +91,10 @@ def plot_roc(
     ax.set_ylabel("true positive rate (recall)")
     ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
-    return save(fig, path)
+    return fig
 
 
-def plot_pr(
-    scores: np.ndarray, labels: np.ndarray, path: str | os.PathLike, auprc: float | None = None
-) -> Path:
+def plot_pr(scores: np.ndarray, labels: np.ndarray, auprc: float | None = None) -> Any:
     """Precision-recall curve (abnormal positive) with its area (average precision)."""
     from torchmetrics.functional.classification import (
         binary_average_precision,
@@ -117,4 +118,4 @@ def plot_pr(
     ax.set_ylim(0, 1.02)
     ax.legend(loc="lower left")
     ax.grid(alpha=0.3)
-    return save(fig, path)
+    return fig

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import logging
-import os
-import warnings
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ecg_anomaly.data.labels import ABNORMAL, NORMAL
-from ecg_anomaly.plots._figure import ABNORMAL_COLOR, NORMAL_COLOR, new_figure, save
+from ecg_anomaly.errors import ConfigError, bad_value
+from ecg_anomaly.plots._figure import ABNORMAL_COLOR, NORMAL_COLOR, new_figure
 
 log = logging.getLogger(__name__)
 
 #: Projections: PCA needs nothing extra, t-SNE scikit-learn (the ``bench`` extra), UMAP
-#: ``umap-learn`` (the ``umap`` extra).
+#: ``umap-learn`` (the ``umap`` extra; the Kaggle notebook's latent plot).
 METHODS = ("pca", "tsne", "umap")
 
 
@@ -26,67 +25,62 @@ def _pca(codes: np.ndarray) -> np.ndarray:
     return np.pad(out, ((0, 0), (0, 2 - out.shape[1])))  # a 1-D code gets a zero second axis
 
 
-def project_2d(codes: np.ndarray, method: str = "pca", seed: int = 0) -> tuple[np.ndarray, str]:
+def project_2d(codes: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndarray:
     """Project latent codes ``(n, d)`` to 2-D.
 
     Args:
         codes: Latent codes.
-        method: One of :data:`METHODS`; an optional one that is not installed falls back to PCA
-            with a warning.
+        method: One of :data:`METHODS`.
         seed: Seed of t-SNE and UMAP.
 
     Returns:
-        ``(points, method used)``.
+        The points ``(n, 2)``.
+
+    Raises:
+        ConfigError: An unknown method, or one whose package is not installed (which extra to
+            install is in the message).
     """
     if method not in METHODS:
-        msg = f"unknown projection {method!r}; choose one of {', '.join(METHODS)}"
-        raise ValueError(msg)
+        raise bad_value("callbacks.detection.latent", method, (*METHODS, None))
     codes = np.asarray(codes, dtype=np.float64).reshape(len(codes), -1)
     if method == "tsne":
         try:
             from sklearn.manifold import TSNE
         except ImportError:
-            warnings.warn(
-                "t-SNE needs scikit-learn (pip install ecg-anomaly[bench]); using PCA", stacklevel=2
+            msg = (
+                "the t-SNE latent plot needs scikit-learn: pip install 'ecg-anomaly[bench]', or "
+                "choose callbacks.detection.latent=pca"
             )
-        else:
-            perplexity = float(min(30, max(2, (len(codes) - 1) / 3)))
-            return TSNE(2, perplexity=perplexity, random_state=seed).fit_transform(codes), "tsne"
+            raise ConfigError(msg) from None
+        perplexity = float(min(30, max(2, (len(codes) - 1) / 3)))
+        return TSNE(2, perplexity=perplexity, random_state=seed).fit_transform(codes)
     if method == "umap":
         try:
             import umap
         except ImportError:
-            warnings.warn(
-                "UMAP needs umap-learn (pip install ecg-anomaly[umap]); using PCA", stacklevel=2
+            msg = (
+                "the UMAP latent plot needs umap-learn: pip install 'ecg-anomaly[umap]', or "
+                "choose callbacks.detection.latent=pca"
             )
-        else:
-            return umap.UMAP(n_components=2, random_state=seed).fit_transform(codes), "umap"
-    return _pca(codes), "pca"
+            raise ConfigError(msg) from None
+        n_neighbors = int(min(15, max(2, len(codes) - 1)))
+        return umap.UMAP(n_components=2, n_neighbors=n_neighbors, random_state=seed).fit_transform(
+            codes
+        )
+    return _pca(codes)
 
 
-def plot_latent(
-    codes: np.ndarray,
-    labels: np.ndarray,
-    path: str | os.PathLike,
-    method: str = "pca",
-    max_points: int = 2000,
-    seed: int = 0,
-) -> Path:
+def plot_latent(codes: np.ndarray, labels: np.ndarray, method: str = "pca", seed: int = 0) -> Any:
     """Scatter of the latent codes projected to 2-D, normal and abnormal beats coloured.
 
     Args:
-        codes: Latent codes ``(n, d)``.
+        codes: Latent codes ``(n, d)`` (subsample them beforehand: t-SNE grows fast with n).
         labels: 0 normal, 1 abnormal.
-        path: The PNG to write.
         method: Projection, one of :data:`METHODS`.
-        max_points: Subsample to at most this many beats (t-SNE grows fast with n).
-        seed: Seed of the subsample and the projection.
+        seed: Seed of the projection.
     """
     codes, labels = np.asarray(codes), np.asarray(labels)
-    if len(codes) > max_points:
-        keep = np.sort(np.random.default_rng(seed).choice(len(codes), max_points, replace=False))
-        codes, labels = codes[keep], labels[keep]
-    points, used = project_2d(codes, method, seed)
+    points = project_2d(codes, method, seed)
     names = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
     fig, ax = new_figure(width=5.5, height=4.8)
     for cls, name, color in (
@@ -98,9 +92,9 @@ def plot_latent(
             ax.scatter(
                 part[:, 0], part[:, 1], s=8, alpha=0.6, color=color, label=f"{name} (n={len(part)})"
             )
-    ax.set_title(f"Latent space ({codes.reshape(len(codes), -1).shape[1]}-D code, {names[used]})")
-    ax.set_xlabel(f"{names[used]} 1")
-    ax.set_ylabel(f"{names[used]} 2")
+    ax.set_title(f"Latent space ({codes.reshape(len(codes), -1).shape[1]}-D code, {names[method]})")
+    ax.set_xlabel(f"{names[method]} 1")
+    ax.set_ylabel(f"{names[method]} 2")
     ax.legend()
     ax.grid(alpha=0.3)
-    return save(fig, path)
+    return fig

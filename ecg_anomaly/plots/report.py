@@ -1,7 +1,8 @@
-"""The run report: ``scores.csv``, every plot in ``plots/`` and a ``report.md`` embedding them.
+"""Every figure of a run, drawn from one evaluation's arrays, and the ``report.md`` showing them.
 
-Training runs write it from :class:`~ecg_anomaly.callbacks.report.ReportCallback` after
-testing; ``ecg-anomaly-eval`` writes the same for the split it evaluates.
+:class:`FigureData` holds arrays only (scores, flags, beats, reconstructions, codes): whoever
+builds it asks the model for what it can give (:meth:`AnomalyModel.reconstruct`,
+:meth:`AnomalyModel.encode`), so drawing never guesses a model's output shapes.
 """
 
 from __future__ import annotations
@@ -9,38 +10,129 @@ from __future__ import annotations
 import logging
 import math
 import os
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
+from ecg_anomaly.anomaly.evaluation import Evaluation
 from ecg_anomaly.data.labels import ABNORMAL, NORMAL
-from ecg_anomaly.detector import write_scores_csv
 
 log = logging.getLogger(__name__)
 
-#: Title of each plot in ``report.md``, in order; the file is ``plots/<key>.png``.
+#: Title of each figure in ``report.md``, in order; the file is ``plots/<key>.<format>``.
 PLOT_TITLES = {
-    "beats": "Example normal and abnormal beats",
+    "traces": "First ten normal and abnormal beats",
+    "class_balance": "Class balance",
     "reconstruction": "Input vs reconstruction",
     "loss": "Training and validation loss",
+    "training_errors": "Training loss with the mean, +1 std and +2 std thresholds",
     "score_histogram": "Score distribution and threshold",
-    "confusion_matrix": "Confusion matrix",
+    "scores_by_index": "Anomaly score of every beat",
+    "scores_by_class": "Scores per class",
+    "confusion_matrix": "Confusion matrix (abnormal positive)",
+    "confusion_matrix_normal": "Confusion matrix (normal positive, as the notebooks)",
     "roc": "ROC curve",
     "pr": "Precision-recall curve",
     "latent": "Latent space",
 }
 
 
-@torch.inference_mode()
-def _batched(
-    fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, size: int = 8192
-) -> np.ndarray:
-    parts = [fn(x[i : i + size]).float().cpu() for i in range(0, len(x), size)]
-    return torch.cat(parts).numpy() if parts else np.empty(0, np.float32)
+@dataclass
+class Examples:
+    """Beats shown against their reconstruction (normalised), one per class."""
+
+    x: np.ndarray
+    recon: np.ndarray
+    labels: np.ndarray
+    scores: np.ndarray
+    rows: np.ndarray
+
+
+@dataclass
+class FigureData:
+    """Everything the figures of one evaluated split need, as arrays.
+
+    Attributes:
+        evaluation: The evaluated split (scores, labels, classes, rows, flags, thresholds).
+        beats: Raw beats of the split, in the evaluation's row order (None: no beat plots).
+        examples: Normalised beats and reconstructions (autoencoders only).
+        codes: Latent codes of (a subsample of) the split, with ``code_labels``.
+        code_labels: Labels of the beats in ``codes``.
+        train_scores: Scores of the normal training beats (the training-loss histogram).
+        loss_history: Per-epoch losses (:func:`~ecg_anomaly.plots.curves.read_loss_history`).
+        class_counts: Beats per class in each split, for the class-balance plot.
+        class_names: Names of the source's class codes (UCR: 1 normal, 2 R-on-T PVC, ...).
+        latent: Projection of the latent plot.
+        seed: Seed of the latent projection.
+    """
+
+    evaluation: Evaluation
+    beats: np.ndarray | None = None
+    examples: Examples | None = None
+    codes: np.ndarray | None = None
+    code_labels: np.ndarray | None = None
+    train_scores: np.ndarray | None = None
+    loss_history: dict[str, Any] = field(default_factory=dict)
+    class_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    class_names: dict[int, str] | None = None
+    latent: str | None = "pca"
+    seed: int = 0
+
+
+def draw_figures(
+    data: FigureData,
+    plot_dir: str | os.PathLike,
+    formats: Sequence[str] = ("png",),
+    title: str = "",
+) -> dict[str, Path]:
+    """Draw every figure the data allow and save them in ``plot_dir``.
+
+    Returns:
+        The first file of each figure, by key of :data:`PLOT_TITLES`, in that order.
+    """
+    from ecg_anomaly import plots
+
+    ev, s = data.evaluation, data.evaluation.scores
+    labels, threshold = s.labels, ev.threshold
+    figures: dict[str, Any] = {}
+    if data.beats is not None and labels is not None:
+        figures["traces"] = plots.plot_traces(data.beats, labels)
+    if data.class_counts:
+        figures["class_balance"] = plots.plot_class_balance(data.class_counts)
+    if data.examples is not None:
+        e = data.examples
+        figures["reconstruction"] = plots.plot_reconstructions(
+            e.x, e.recon, e.labels, e.scores, e.rows
+        )
+    figures["loss"] = plots.plot_loss_curves(data.loss_history)
+    if data.train_scores is not None and len(data.train_scores):
+        figures["training_errors"] = plots.plot_training_errors(data.train_scores, threshold)
+    figures["score_histogram"] = plots.plot_score_histogram(s.scores, labels, threshold, s.split)
+    figures["scores_by_index"] = plots.plot_scores_by_index(
+        s.scores, labels, threshold, s.split, s.rows
+    )
+    if s.classes is not None:
+        figures["scores_by_class"] = plots.plot_scores_by_class(
+            s.scores, s.classes, threshold, data.class_names
+        )
+    if labels is not None:
+        tn, fp, fn, tp = ev.confusion()
+        figures["confusion_matrix"] = plots.plot_confusion_matrix(tn, fp, fn, tp, "abnormal")
+        figures["confusion_matrix_normal"] = plots.plot_confusion_matrix(tn, fp, fn, tp, "normal")
+    if s.both_classes:
+        figures["roc"] = plots.plot_roc(s.scores, labels, ev.metrics.get(f"{s.split}/auroc"))
+        figures["pr"] = plots.plot_pr(s.scores, labels, ev.metrics.get(f"{s.split}/auprc"))
+    if data.latent and data.codes is not None and data.code_labels is not None:
+        figures["latent"] = plots.plot_latent(data.codes, data.code_labels, data.latent, data.seed)
+    plot_dir = Path(plot_dir)
+    return {
+        key: plots.save(figures[key], plot_dir / key, formats, title)
+        for key in PLOT_TITLES
+        if figures.get(key) is not None
+    }
 
 
 def _format(value: Any) -> str:
@@ -49,166 +141,55 @@ def _format(value: Any) -> str:
     return str(value)
 
 
-def _markdown(
-    title: str, summary: str, metrics: Mapping[str, Any], plots: Mapping[str, Path], out_dir: Path
-) -> str:
-    lines = [f"# {title}", "", summary, "", "## Metrics", "", "| metric | value |", "|---|---:|"]
-    lines += [f"| {k} | {_format(v)} |" for k, v in metrics.items()]
-    lines += ["", "## Plots", ""]
-    for key, path in plots.items():
-        rel = path.relative_to(out_dir).as_posix()
-        lines += [f"### {PLOT_TITLES[key]}", "", f"![{PLOT_TITLES[key]}]({rel})", ""]
-    lines += [
-        "## Files",
-        "",
-        "- `scores.csv`: one row per beat: `index` (row in the data file), `label` (0 normal, "
-        "1 abnormal, where known), `score` (higher = more abnormal), `flag` (predicted label: "
-        "1 = abnormal, score >= threshold).",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def write_report(
-    out_dir: str | os.PathLike,
+def write_report_md(
+    path: str | os.PathLike,
     *,
-    model: Any,
-    x: torch.Tensor,
-    labels: np.ndarray | None,
-    metrics: Mapping[str, Any],
-    scores: np.ndarray | None = None,
-    index: np.ndarray | None = None,
-    title: str = "Run report",
-    split: str = "test",
-    loss_csv: str | os.PathLike | None = None,
-    latent: str | None = "pca",
-    max_latent_points: int = 2000,
-    seed: int = 0,
-) -> dict[str, Path]:
-    """Score ``x`` and write ``scores.csv``, ``plots/*.png`` and ``report.md`` into ``out_dir``.
+    title: str,
+    evaluation: Evaluation,
+    tables: Mapping[str, Mapping[str, Any]],
+    figures: Mapping[str, Path],
+    files: Mapping[str, str],
+) -> Path:
+    """Write ``report.md``: what was scored, the metrics tables, warnings, figures and files.
 
     Args:
-        out_dir: The run folder.
-        model: A trained :class:`~ecg_anomaly.models.base.AnomalyModel` with a threshold.
-        x: Raw beats of the split, ``(n, seq_len)``.
-        labels: Their labels (0 normal, 1 abnormal), or None when unknown.
-        metrics: The metrics table of the report (e.g. ``test/accuracy``).
-        scores: The beats' scores, if already computed (else ``x`` is scored here).
-        index: Row of each beat in the data file (default ``0..n-1``).
-        title: Heading of ``report.md``.
-        split: Name of the scored split, for the text.
-        loss_csv: A CSVLogger ``metrics.csv`` for the loss curves (skipped when None/missing).
-        latent: Latent-space projection (``pca``, ``tsne``, ``umap``) or None for no plot;
-            skipped for models without an ``encode`` method.
-        max_latent_points: Beats in the latent plot at most.
-        seed: Seed of the latent plot's subsample and projection.
-
-    Returns:
-        The files written, by name (``scores``, ``report`` and each plot's key).
+        path: The Markdown file.
+        title: Its heading.
+        evaluation: The evaluated split.
+        tables: Metric tables by heading (e.g. the deciding threshold, each extra one).
+        figures: Figure files by key of :data:`PLOT_TITLES`.
+        files: The run's other files and what each holds.
     """
-    from ecg_anomaly.plots import beats, curves
-    from ecg_anomaly.plots import latent as latent_plots
-    from ecg_anomaly.plots import scores as score_plots
-
-    started = time.perf_counter()
-    out_dir = Path(out_dir)
-    plot_dir = out_dir / "plots"
-    was_training = model.training
-    model.eval()
-    x = x.to(model.threshold.device)
-    scores = _batched(model.score, x) if scores is None else np.asarray(scores, np.float32)
-    threshold = float(model.threshold)
-    flags = (scores >= threshold).astype(np.int64)
-    x_np = x.cpu().numpy()
-    files: dict[str, Path] = {
-        "scores": write_scores_csv(out_dir / "scores.csv", scores, flags, labels, index)
-    }
-    plots: dict[str, Path | None] = {}
-    both = labels is not None and (labels == NORMAL).any() and (labels == ABNORMAL).any()
-    if labels is not None:
-        plots["beats"] = beats.plot_example_beats(x_np, labels, plot_dir / "beats.png")
-        plots["reconstruction"] = _reconstruction(model, x, labels, scores, index, plot_dir)
-    if loss_csv is not None:
-        plots["loss"] = curves.plot_loss_curves(loss_csv, plot_dir / "loss.png")
-    plots["score_histogram"] = score_plots.plot_score_histogram(
-        scores, labels, threshold, plot_dir / "score_histogram.png"
-    )
-    if labels is not None:
-        tn, fp, fn, tp = (
-            int(((flags == p) & (labels == t)).sum()) for t, p in ((0, 0), (0, 1), (1, 0), (1, 1))
-        )
-        plots["confusion_matrix"] = score_plots.plot_confusion_matrix(
-            tn, fp, fn, tp, plot_dir / "confusion_matrix.png"
-        )
-    if both:
-        plots["roc"] = curves.plot_roc(scores, labels, plot_dir / "roc.png")
-        plots["pr"] = curves.plot_pr(scores, labels, plot_dir / "pr.png")
-    if latent and labels is not None and callable(getattr(model, "encode", None)):
-        plots["latent"] = _latent(
-            model, x, labels, latent_plots, latent, max_latent_points, seed, plot_dir
-        )
-    model.train(was_training)
-    written = {k: v for k, v in plots.items() if v is not None}
-    n = len(scores)
-    if labels is None:
-        counts = f"{n} unlabelled beats"
+    path = Path(path)
+    s = evaluation.scores
+    if s.labels is None:
+        counts = f"{len(s)} unlabelled beats"
     else:
-        n_normal, n_abnormal = int((labels == NORMAL).sum()), int((labels == ABNORMAL).sum())
-        counts = f"{n} beats: {n_normal} normal, {n_abnormal} abnormal"
-    summary = (
-        f"Model `{type(model).__name__}`, scored on the **{split}** split ({counts}); "
-        f"threshold {threshold:.6g}, {int(flags.sum())} beats flagged. The positive class of "
-        "every metric is **abnormal** (label 1); a beat is flagged abnormal when its score is "
-        "at or above the threshold."
-    )
-    report = out_dir / "report.md"
-    report.write_text(_markdown(title, summary, metrics, written, out_dir))
-    files |= written | {"report": report}
-    log.info("Report written to %s in %.1f s", report, time.perf_counter() - started)
-    return files
-
-
-def _reconstruction(model, x, labels, scores, index, plot_dir) -> Path | None:
-    from ecg_anomaly.plots.beats import plot_reconstructions
-
-    # Autoencoders only (forward returns a reconstruction of the normalised beats); only the
-    # beat shown for each class is reconstructed: the one of median score.
-    rows = []
-    for cls in (NORMAL, ABNORMAL):
-        members = np.flatnonzero(labels == cls)
-        if len(members):
-            rows.append(members[np.argsort(scores[members], kind="stable")[len(members) // 2]])
-    rows = np.asarray(rows)
-    with torch.inference_mode():
-        x_norm = model.normalizer(x[torch.as_tensor(rows, device=x.device)])
-        recon = model(x_norm)
-    if isinstance(recon, tuple | list) and recon:
-        recon = recon[0]  # (reconstruction, mu, logvar) of a variational autoencoder
-    if not isinstance(recon, torch.Tensor) or recon.shape != x_norm.shape:
-        log.info(
-            "skipping the reconstruction plot: %s.forward returns no reconstruction",
-            type(model).__name__,
-        )
-        return None
-    return plot_reconstructions(
-        x_norm.cpu().numpy(),
-        recon.float().cpu().numpy(),
-        labels[rows],
-        scores[rows],
-        plot_dir / "reconstruction.png",
-        index=(rows if index is None else np.asarray(index)[rows]),
-    )
-
-
-def _latent(model, x, labels, latent_plots, method, max_points, seed, plot_dir) -> Path | None:
-    if len(x) > max_points:
-        keep = np.sort(np.random.default_rng(seed).choice(len(x), max_points, replace=False))
-        x, labels = x[torch.as_tensor(keep, device=x.device)], labels[keep]
-    try:
-        codes = _batched(lambda b: model.encode(model.normalizer(b)).flatten(1), x)
-    except (AttributeError, NotImplementedError, TypeError) as err:
-        log.info("skipping the latent-space plot: %s", err)
-        return None
-    return latent_plots.plot_latent(
-        codes, labels, plot_dir / "latent.png", method, max_points, seed
-    )
+        n_normal, n_abnormal = int((s.labels == NORMAL).sum()), int((s.labels == ABNORMAL).sum())
+        counts = f"{len(s)} beats: {n_normal} normal, {n_abnormal} abnormal"
+    flagged = int(evaluation.deciding_flags.sum())
+    lines = [
+        f"# {title}",
+        "",
+        f"Scored the **{s.split}** split ({counts}); threshold {evaluation.threshold:.6g}, "
+        f"{flagged} beats flagged. The positive class of every metric is **abnormal** (label 1) "
+        "unless named `normal_`; a beat is flagged abnormal when its score is at or above the "
+        "threshold.",
+        "",
+    ]
+    if evaluation.warnings:
+        lines += ["## Warnings", "", *(f"- **{w}**" for w in evaluation.warnings), ""]
+    for heading, table in tables.items():
+        lines += [f"## {heading}", "", "| metric | value |", "|---|---:|"]
+        lines += [f"| {k} | {_format(v)} |" for k, v in table.items()]
+        lines.append("")
+    if figures:
+        lines += ["## Plots", ""]
+        for key, file in figures.items():
+            rel = file.relative_to(path.parent).as_posix()
+            lines += [f"### {PLOT_TITLES[key]}", "", f"![{PLOT_TITLES[key]}]({rel})", ""]
+    lines += ["## Files", ""]
+    lines += [f"- `{name}`: {what}" for name, what in files.items()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path

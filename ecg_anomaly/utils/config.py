@@ -1,16 +1,17 @@
-"""Where the Hydra configs are, and instantiating config groups into objects."""
+"""Where the Hydra configs are, and instantiating config nodes with errors a user can act on."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
+from ecg_anomaly.errors import ConfigError, EcgAnomalyError
 
-class ConfigError(ValueError):
-    """A setting that cannot work (the message names it and the fix); reported without traceback."""
+__all__ = ["ConfigError", "config_dir", "instantiate_group", "instantiate_node"]
 
 
 def config_dir() -> str:
@@ -24,11 +25,44 @@ def config_dir() -> str:
     return str(packaged if packaged.is_dir() else here.parent / "conf")
 
 
-def instantiate_group(group: DictConfig | None) -> list[Any]:
+def instantiate_node(node: DictConfig, key: str, **kwargs: Any) -> Any:
+    """Instantiate one config node; a bad value becomes a :class:`ConfigError` naming ``key``.
+
+    Our own errors (raised by constructors that check their arguments) pass through unchanged;
+    anything else raised while building the object (an unknown argument, a wrong type) is
+    reported with the config key and the constructor's message instead of a traceback.
+
+    Args:
+        node: The config node (with ``_target_``).
+        key: Its key as a user types it (``model``, ``callbacks.detection``).
+        **kwargs: Extra arguments for the constructor.
+    """
+    try:
+        return instantiate(node, **kwargs)
+    except InstantiationException as err:
+        cause = err.__cause__
+        while isinstance(cause, InstantiationException) and cause.__cause__ is not None:
+            cause = cause.__cause__
+        if isinstance(cause, EcgAnomalyError):
+            raise cause from None
+        target = node.get("_target_", "?") if isinstance(node, DictConfig) else "?"
+        detail = f"{type(cause).__name__}: {cause}" if cause is not None else str(err)
+        msg = (
+            f"the config {key} ({target}) cannot be built: {detail}. Check the keys and values "
+            f"under {key} (ecg-anomaly-train --cfg job shows the composed config)."
+        )
+        raise ConfigError(msg) from None
+
+
+def instantiate_group(group: DictConfig | None, key: str = "callbacks") -> list[Any]:
     """Instantiate every entry of a config group that has a ``_target_`` (callbacks, loggers).
 
-    Entries set to ``null`` are skipped, so ``callbacks.plots=null`` switches one off.
+    Entries set to ``null`` are skipped, so ``callbacks.model_checkpoint=null`` switches one off.
     """
     if not group:
         return []
-    return [instantiate(node) for node in group.values() if node and "_target_" in node]
+    return [
+        instantiate_node(node, f"{key}.{name}")
+        for name, node in group.items()
+        if node and "_target_" in node
+    ]

@@ -98,7 +98,9 @@ def test_f1_optimal_without_abnormal_beats_warns_and_flags_nothing():
     with pytest.warns(ThresholdWarning, match="no abnormal"):
         value = fitted(t, [0.1, 0.3, 0.2], [0, 0, 0])
     assert value > 0.3
-    assert value == float(torch.nextafter(torch.tensor(0.3), torch.tensor(math.inf)))
+    # scores are kept in float64: the next float64 above the float32 score 0.3
+    top = torch.tensor(0.3).double()
+    assert value == float(torch.nextafter(top, torch.tensor(math.inf, dtype=torch.float64)))
 
 
 def test_f1_optimal_without_normal_beats_warns_and_flags_everything():

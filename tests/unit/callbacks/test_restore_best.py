@@ -7,9 +7,9 @@ import pytest
 import torch
 from lightning.pytorch.callbacks import Callback
 
+from ecg_anomaly.anomaly.scoring import score_split
 from ecg_anomaly.anomaly.thresholds import MeanStdThreshold
-from ecg_anomaly.callbacks import RestoreBestWeights, ThresholdCallback
-from ecg_anomaly.callbacks.threshold import fit_threshold
+from ecg_anomaly.callbacks import DetectionCallback, RestoreBestWeights
 from ecg_anomaly.data import ECG5000DataModule
 from ecg_anomaly.models import DenseAutoencoder
 
@@ -29,11 +29,12 @@ def fit(synthetic_csv, restore: RestoreBestWeights, epochs: int = 4):
     dm.setup("fit")
     model = DenseAutoencoder(seq_len=dm.seq_len)
     model.normalizer.load_state_dict(dm.normalizer.state_dict())
-    threshold = ThresholdCallback(MeanStdThreshold(1.0))
+    threshold = DetectionCallback(MeanStdThreshold(1.0))
     snapshots = Snapshots()
     trainer = L.Trainer(
         max_epochs=epochs,
-        # the threshold callback comes first on purpose: the restore must move ahead of it
+        # the detection callback comes first on purpose: thresholds are fitted in on_fit_end,
+        # after every callback's on_train_end, so the order does not matter
         callbacks=[threshold, restore, snapshots],
         logger=False,
         enable_checkpointing=False,
@@ -52,15 +53,15 @@ def test_best_weights_are_restored_before_the_threshold_is_fitted(synthetic_csv)
     trainer, model, dm, snapshots, threshold = fit(synthetic_csv, restore)
 
     assert restore.restored and restore.best_epoch == 0
-    assert trainer.callbacks.index(restore) < trainer.callbacks.index(threshold)
     state = model.state_dict()
     for name, value in snapshots.states[0].items():
         if name != "threshold":
             torch.testing.assert_close(state[name], value)
     assert not torch.equal(state["decoder.0.weight"], snapshots.states[-1]["decoder.0.weight"])
     # the stored threshold is the one of the restored weights
-    expected = fit_threshold(MeanStdThreshold(1.0), model, dm)
-    assert float(model.threshold) == pytest.approx(expected)
+    train = score_split(model, dm.loader("train"), "train")
+    normal = train.normal_scores()
+    assert float(model.threshold) == pytest.approx(normal.mean() + normal.std())
 
 
 def test_like_keras_nothing_is_restored_when_training_ran_to_the_end(synthetic_csv):
@@ -71,6 +72,15 @@ def test_like_keras_nothing_is_restored_when_training_ran_to_the_end(synthetic_c
     torch.testing.assert_close(
         model.state_dict()["decoder.0.weight"], snapshots.states[-1]["decoder.0.weight"]
     )
+
+
+def test_best_state_travels_in_checkpoints():
+    a = RestoreBestWeights()
+    a.best, a.best_epoch, a.best_state = 0.5, 3, {"w": torch.ones(2)}
+    b = RestoreBestWeights()
+    b.load_state_dict(a.state_dict())
+    assert (b.best, b.best_epoch) == (0.5, 3)
+    torch.testing.assert_close(b.best_state["w"], torch.ones(2))
 
 
 def test_rejects_unknown_mode():

@@ -1,0 +1,173 @@
+"""Score a split once: batched, in inference mode, on the model's device, gathered across ranks.
+
+Every consumer of scores (threshold fitting, metrics, ``scores.csv``, plots, eval, predict)
+works from one :class:`SplitScores`, made by a :class:`ScoreCollector`: either by
+:func:`score_split` looping over a loader, or by Lightning's test loop feeding the collector
+one batch at a time (``test_step`` returns :meth:`AnomalyModel.score_batch`). Either way a split
+is scored once per run, and its rows come back in file order whatever the number of processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torchmetrics import Metric
+from torchmetrics.utilities import dim_zero_cat
+
+from ecg_anomaly.data.labels import ABNORMAL, NORMAL
+
+#: Label and class code of a beat whose label is not known.
+UNKNOWN = -1
+
+
+@dataclass(eq=False)
+class SplitScores:
+    """The anomaly scores of one split, in the order of the rows of its data file.
+
+    Attributes:
+        split: The split's name (``train``, ``val``, ``test``, ``all``, a file name).
+        scores: Anomaly score per beat (float64), higher = more abnormal.
+        labels: ``0`` normal / ``1`` abnormal per beat, or None when the data has no labels.
+        classes: The source's class codes (UCR 1-5) per beat, or None.
+        rows: Row of each beat in its data file (0-based).
+    """
+
+    split: str
+    scores: np.ndarray = field(repr=False)
+    labels: np.ndarray | None = field(repr=False, default=None)
+    classes: np.ndarray | None = field(repr=False, default=None)
+    rows: np.ndarray | None = field(repr=False, default=None)
+
+    def __post_init__(self) -> None:
+        n = len(self.scores)
+        if self.rows is None:
+            self.rows = np.arange(n)
+        for name in ("labels", "classes", "rows"):
+            value = getattr(self, name)
+            if value is not None and len(value) != n:
+                msg = f"SplitScores.{name} has {len(value)} entries for {n} scores"
+                raise ValueError(msg)
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    @property
+    def both_classes(self) -> bool:
+        """Whether the split has labelled normal and abnormal beats."""
+        return self.labels is not None and bool(
+            (self.labels == NORMAL).any() and (self.labels == ABNORMAL).any()
+        )
+
+    def normal_scores(self) -> np.ndarray:
+        """Scores of the normal beats (every beat when labels are unknown)."""
+        return self.scores if self.labels is None else self.scores[self.labels == NORMAL]
+
+
+class ScoreCollector(Metric):
+    """Collects per-batch scores, labels, class codes and rows; :meth:`compute` gathers them.
+
+    Args:
+        split: Name of the split being collected.
+        gather: Gather the batches of every process on :meth:`compute` (distributed runs);
+            False for data only this process holds.
+    """
+
+    full_state_update = False
+    is_differentiable = False
+    higher_is_better = None
+
+    def __init__(self, split: str = "test", gather: bool = True) -> None:
+        super().__init__(sync_on_compute=gather)
+        self.split = split
+        for name in ("scores", "labels", "classes", "rows"):
+            self.add_state(name, default=[], dist_reduce_fx="cat")
+        self._seen = 0
+
+    def update(self, batch: Mapping[str, torch.Tensor]) -> None:
+        """Add a batch: ``scores`` and optionally ``labels``, ``classes`` and ``rows``."""
+        scores = batch["scores"].detach().flatten().double()
+        n = len(scores)
+
+        def column(key: str, default: torch.Tensor) -> torch.Tensor:
+            value = batch.get(key)
+            return default if value is None else value.detach().flatten().long()
+
+        unknown = torch.full((n,), UNKNOWN, dtype=torch.long, device=scores.device)
+        local = torch.arange(self._seen, self._seen + n, device=scores.device)
+        self._seen += n
+        self.scores.append(scores)
+        self.labels.append(column("labels", unknown))
+        self.classes.append(column("classes", unknown))
+        self.rows.append(column("rows", local))
+
+    def compute(self) -> SplitScores:
+        """Every batch of every process, sorted by row."""
+        if not self.scores:
+            msg = f"no beats were scored for the {self.split!r} split: it is empty"
+            raise ValueError(msg)
+        scores, labels, classes, rows = (
+            dim_zero_cat(getattr(self, k)).cpu().numpy()
+            for k in ("scores", "labels", "classes", "rows")
+        )
+        order = np.argsort(rows, kind="stable")
+        return SplitScores(
+            split=self.split,
+            scores=scores[order],
+            labels=None if (labels == UNKNOWN).all() else labels[order],
+            classes=None if (classes == UNKNOWN).all() else classes[order],
+            rows=rows[order],
+        )
+
+    def reset(self) -> None:
+        super().reset()
+        self._seen = 0
+
+
+def score_split(
+    model: Any, batches: Iterable[Any], split: str, *, gather: bool = True
+) -> SplitScores:
+    """Score every batch of a split with ``model`` and gather the result.
+
+    Args:
+        model: An :class:`~ecg_anomaly.models.base.AnomalyModel` (put in eval mode here, and
+            back in its former mode afterwards).
+        batches: Batches as served by the data module: ``(x, y, classes, rows)`` tuples
+            (``(x,)`` or ``(x, y)`` work too); already on the model's device.
+        split: The split's name.
+        gather: Gather the scores of every process (each scored its shard of the split).
+
+    Returns:
+        The split's scores (from every process under distributed training).
+    """
+    collector = ScoreCollector(split, gather=gather).to(model.device)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            for batch in batches:
+                collector.update(model.score_batch(batch))
+    finally:
+        model.train(was_training)
+    return collector.compute()
+
+
+def score_beats(model: Any, x: torch.Tensor, split: str, batch_size: int = 16384) -> SplitScores:
+    """Score raw beats held in memory (a file given to eval or predict) on one process.
+
+    Args:
+        model: The model, on the device to score on.
+        x: Raw beats ``(n, seq_len)``.
+        split: A name for the result.
+        batch_size: Beats per forward pass.
+    """
+    batches = (
+        (x[i : i + batch_size].to(model.device, non_blocking=True),)
+        for i in range(0, len(x), batch_size)
+    )
+    if len(x) == 0:
+        return SplitScores(split, np.empty(0))
+    return score_split(model, batches, split, gather=False)

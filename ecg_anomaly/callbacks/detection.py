@@ -1,0 +1,294 @@
+"""The detection callback: scores → thresholds → evaluation → metrics (and, given a folder, files).
+
+One callback carries the project's straight line through Lightning:
+
+- when fitting ends, it scores the training and validation splits once each, fits the
+  deciding threshold and the extra ones, and stores them in the model's buffers;
+- during ``trainer.test`` it collects the test scores (``test_step``), evaluates them once,
+  logs every metric through Lightning (so ``trainer.test`` returns them) and, when it has an
+  ``output_dir``, writes ``metrics.json``, ``scores.csv``, ``report.md`` and ``plots/``.
+
+It is the same in ``ecg-anomaly-train``, ``ecg-anomaly-eval`` and a user's own ``Trainer``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
+
+from ecg_anomaly.anomaly.evaluation import DECIDING, Evaluation, evaluate
+from ecg_anomaly.anomaly.scoring import ScoreCollector, SplitScores, score_split
+from ecg_anomaly.anomaly.thresholds import Threshold
+from ecg_anomaly.errors import ConfigError
+from ecg_anomaly.plots._figure import check_formats
+
+log = logging.getLogger(__name__)
+
+
+class DetectionCallback(Callback):
+    """Fits thresholds after training and evaluates the test split.
+
+    Args:
+        threshold: The deciding threshold rule; None keeps the model's fitted thresholds
+            (evaluating a saved model).
+        extra: More threshold rules reported beside the deciding one, by name (e.g.
+            ``{"mean_2std": MeanStdThreshold(k=2)}``): metrics ``test/<name>/...``, stored in the
+            checkpoint too.
+        output_dir: Where to write the files; None writes nothing (metrics are still logged).
+        report: Also draw the plots and write ``report.md`` (``scores.csv`` and
+            ``metrics.json`` are always written when there is an ``output_dir``).
+        latent: Latent-space projection of the report: ``pca``, ``tsne``, ``umap`` or None.
+        formats: File formats of the plots: any of ``png``, ``pdf``, ``svg``.
+        max_latent_points: Beats in the latent plot at most.
+        loss_csv: A CSVLogger ``metrics.csv`` for the loss curves when the trainer has no
+            CSVLogger (evaluating a saved model in its training run's folder).
+        info: Extra entries for ``metrics.json`` (``seed``, ``experiment``, ...).
+    """
+
+    def __init__(
+        self,
+        threshold: Threshold | None = None,
+        extra: Mapping[str, Threshold] | None = None,
+        output_dir: str | os.PathLike | None = None,
+        report: bool = True,
+        latent: str | None = "pca",
+        formats: Sequence[str] = ("png",),
+        max_latent_points: int = 2000,
+        loss_csv: str | os.PathLike | None = None,
+        info: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.threshold = threshold
+        self.extra = {k: v for k, v in (extra or {}).items() if v is not None}
+        self.output_dir = None if output_dir is None else Path(output_dir)
+        self.report = report
+        self.latent = latent
+        self.formats = check_formats(formats)
+        self.max_latent_points = max_latent_points
+        self.loss_csv = loss_csv
+        self.info = dict(info or {})
+        #: The evaluations of the last ``trainer.test``, by split (the tested one, and ``val``).
+        self.evaluations: dict[str, Evaluation] = {}
+        #: The flat results of the last ``trainer.test`` (what ``metrics.json`` holds).
+        self.results: dict[str, Any] = {}
+        self._scored: dict[str, SplitScores] = {}
+        self._scored_model: int | None = None
+        self._fit: dict[str, Any] = {}
+        self._collector: ScoreCollector | None = None
+
+    # -- fitting ---------------------------------------------------------------------------
+
+    def _rules(self) -> dict[str, Threshold]:
+        rules = {} if self.threshold is None else {DECIDING: self.threshold}
+        return rules | self.extra
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: Any) -> None:
+        # Fail before training, not after it, when a threshold cannot be fitted.
+        sizes = getattr(trainer.datamodule, "split_sizes", {})
+        for rule in self._rules().values():
+            if rule.fit_on is not None and sizes.get(rule.fit_on, 1) == 0:
+                msg = (
+                    f"{type(rule).__name__} is fitted on the {rule.fit_on!r} split, which is "
+                    "empty; give it beats with data.val_size=0.25 (or choose another threshold)"
+                )
+                raise ConfigError(msg)
+        self._fit = {"started": time.perf_counter()}
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: Any) -> None:
+        # The last epoch's losses (callback_metrics are cleared once fitting is torn down).
+        metrics = trainer.callback_metrics
+        self._fit["losses"] = {
+            k: float(v) for k, v in metrics.items() if k.startswith(("train/", "val/"))
+        }
+
+    def on_fit_end(self, trainer: L.Trainer, pl_module: Any) -> None:
+        # After every on_train_end: thresholds see the final weights (best weights restored).
+        self._fit["seconds"] = time.perf_counter() - self._fit.get("started", time.perf_counter())
+        self._fit["epochs"] = int(trainer.current_epoch)
+        if self._rules():
+            self._fit_thresholds(trainer, pl_module)
+
+    def _score(self, trainer: L.Trainer, pl_module: Any, split: str) -> SplitScores:
+        """Each split once per model: later consumers reuse the same scores."""
+        if self._scored_model != id(pl_module):
+            self._scored, self._scored_model = {}, id(pl_module)
+        if split not in self._scored:
+            loader = trainer.datamodule.loader(split)
+            self._scored[split] = score_split(pl_module, loader, split)
+        return self._scored[split]
+
+    def _fit_thresholds(self, trainer: L.Trainer, pl_module: Any) -> None:
+        # Strategy teardown moved the model to the CPU; score on the training device.
+        pl_module.to(trainer.strategy.root_device)
+        self._scored, self._scored_model = {}, id(pl_module)
+        sizes = getattr(trainer.datamodule, "split_sizes", {})
+        wanted = {r.fit_on for r in self._rules().values()} | {"train", "val"}
+        for split in ("train", "val"):
+            if split in wanted and sizes.get(split, 0) > 0:
+                self._score(trainer, pl_module, split)
+        values = {
+            name: rule.fit(self._scored.get(rule.fit_on) if rule.fit_on else None)
+            for name, rule in self._rules().items()
+        }
+        deciding = values.pop(DECIDING, float(pl_module.threshold))
+        pl_module.set_thresholds(deciding, values)
+        shown = ", ".join(f"{k} = {v:.6g}" for k, v in pl_module.thresholds.items())
+        rank_zero_info(f"Fitted {type(self.threshold).__name__}: {shown}")
+
+    # -- testing ---------------------------------------------------------------------------
+
+    def on_test_start(self, trainer: L.Trainer, pl_module: Any) -> None:
+        if not pl_module.has_threshold:
+            if self.threshold is None:
+                msg = (
+                    "the model has no fitted threshold and the DetectionCallback has no "
+                    "threshold rule to fit one: pass threshold=MeanStdThreshold() (or another)"
+                )
+                raise ConfigError(msg)
+            self._fit_thresholds(trainer, pl_module)
+
+    def on_test_epoch_start(self, trainer: L.Trainer, pl_module: Any) -> None:
+        split = getattr(trainer.datamodule, "test_split", "test")
+        self._collector = ScoreCollector(split).to(pl_module.device)
+
+    def on_test_batch_end(
+        self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0
+    ) -> None:
+        self._collector.update(outputs)
+
+    def on_test_epoch_end(self, trainer: L.Trainer, pl_module: Any) -> None:
+        scores = self._collector.compute()
+        self._collector = None
+        if self._scored_model == id(pl_module):
+            self._scored.setdefault(scores.split, scores)
+        thresholds = pl_module.thresholds
+        self.evaluations = {scores.split: evaluate(scores, thresholds)}
+        val = self._scored.get("val") if self._scored_model == id(pl_module) else None
+        if val is not None and scores.split != "val":
+            self.evaluations["val"] = evaluate(val, thresholds)
+        main = self.evaluations[scores.split]
+        loggable = {k: float(v) for k, v in main.metrics.items() if math.isfinite(float(v))}
+        pl_module.log_dict(loggable, sync_dist=True)
+        self.results = self._results(trainer, pl_module)
+        for warning in main.warnings:
+            rank_zero_warn(warning)
+
+    def on_test_end(self, trainer: L.Trainer, pl_module: Any) -> None:
+        if self.output_dir is None or not trainer.is_global_zero:
+            return
+        from ecg_anomaly.outputs import write_outputs
+
+        main = next(iter(self.evaluations.values()))
+        data = None
+        if self.report:
+            was_training = pl_module.training
+            pl_module.eval()
+            with torch.no_grad():
+                data = self._figure_data(trainer, pl_module, main)
+            pl_module.train(was_training)
+        write_outputs(
+            self.output_dir,
+            results=self.results,
+            evaluations=self.evaluations,
+            figure_data=data,
+            formats=self.formats,
+            title=self._title(pl_module),
+        )
+
+    # -- results ---------------------------------------------------------------------------
+
+    def _title(self, pl_module: Any) -> str:
+        parts = [str(self.info.get("experiment") or ""), type(pl_module).__name__]
+        if self.info.get("seed") is not None:
+            parts.append(f"seed {self.info['seed']}")
+        return " · ".join(p for p in parts if p)
+
+    def _results(self, trainer: L.Trainer, pl_module: Any) -> dict[str, Any]:
+        results: dict[str, Any] = {}
+        for ev in self.evaluations.values():
+            results |= ev.metrics
+        thresholds = pl_module.thresholds
+        results["threshold"] = thresholds.pop(DECIDING)
+        results |= {f"threshold/{k}": v for k, v in thresholds.items()}
+        results |= {
+            "positive_class": "abnormal (label 1)",
+            "model": type(pl_module).__name__,
+            "split": next(iter(self.evaluations)),
+            "warnings": [w for ev in self.evaluations.values() for w in ev.warnings],
+        }
+        if "epochs" in self._fit:
+            results["epochs"] = self._fit["epochs"]
+        describe = getattr(trainer.datamodule, "describe", None)
+        if callable(describe):
+            results |= {f"data/{k}": v for k, v in describe().items()}
+        results |= self._fit.get("losses", {})
+        results |= self.info
+        if "seconds" in self._fit:
+            results["time/fit_seconds"] = self._fit["seconds"]
+        return results
+
+    def _figure_data(self, trainer: L.Trainer, pl_module: Any, main: Evaluation) -> Any:
+        from ecg_anomaly.plots import example_rows, read_loss_history
+        from ecg_anomaly.plots.report import Examples, FigureData
+
+        dm, s = trainer.datamodule, main.scores
+        beats = dm.raw_beats(s.rows) if hasattr(dm, "raw_beats") else None
+        data = FigureData(evaluation=main, beats=beats, latent=self.latent)
+        data.seed = int(self.info.get("seed") or 0)
+        if beats is not None and s.labels is not None:
+            picked = example_rows(s.scores, s.labels)
+            pos = np.asarray(list(picked.values()))
+            x = _normalised(pl_module, beats[pos])
+            recon = pl_module.reconstruct(x)
+            if recon is not None and len(pos):
+                data.examples = Examples(
+                    x.cpu().numpy(), recon.cpu().numpy(), s.labels[pos], s.scores[pos], s.rows[pos]
+                )
+            keep = np.arange(len(s))
+            if len(keep) > self.max_latent_points:
+                rng = np.random.default_rng(data.seed)
+                keep = np.sort(rng.choice(len(s), self.max_latent_points, replace=False))
+            codes = pl_module.encode(_normalised(pl_module, beats[keep])) if self.latent else None
+            if codes is not None:
+                data.codes, data.code_labels = codes.flatten(1).cpu().numpy(), s.labels[keep]
+        train = self._train_scores(trainer, pl_module, s)
+        data.train_scores = None if train is None else train.normal_scores()
+        loss_csv = self._loss_csv(trainer)
+        data.loss_history = read_loss_history(loss_csv) if loss_csv else {}
+        if hasattr(dm, "class_counts"):
+            data.class_counts = dm.class_counts()
+        if s.classes is not None:
+            from ecg_anomaly.data.labels import UCR_CLASS_NAMES
+
+            data.class_names = UCR_CLASS_NAMES
+        return data
+
+    def _train_scores(self, trainer: L.Trainer, pl_module: Any, main: SplitScores) -> Any:
+        if main.split == "train":
+            return main
+        if getattr(trainer.datamodule, "split_sizes", {}).get("train", 0) == 0:
+            return None
+        return self._score(trainer, pl_module, "train")
+
+    def _loss_csv(self, trainer: L.Trainer) -> Path | None:
+        from lightning.pytorch.loggers import CSVLogger
+
+        for logger in trainer.loggers:
+            if isinstance(logger, CSVLogger):
+                logger.save()  # flush the last epoch's losses before reading them
+                return Path(logger.log_dir) / "metrics.csv"
+        return None if self.loss_csv is None else Path(self.loss_csv)
+
+
+def _normalised(pl_module: Any, beats: np.ndarray) -> torch.Tensor:
+    return pl_module.normalizer(torch.as_tensor(beats, device=pl_module.device))

@@ -1,0 +1,60 @@
+"""One wrapper for every entry point: user errors as one paragraph, failed sweep jobs as one line.
+
+A user's mistake (an :class:`~ecg_anomaly.errors.EcgAnomalyError`: bad data, a bad setting, a
+bad checkpoint) ends a single run with its message and exit code 2, no traceback. In a sweep
+(``-m``) a failed job records ``failure.json`` (with the traceback) in its folder, logs one
+line, and lets the other jobs run; the sweep exits non-zero at the end (see
+:mod:`ecg_anomaly.sweep`). Anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from omegaconf import DictConfig
+
+from ecg_anomaly.errors import EcgAnomalyError
+
+log = logging.getLogger("ecg_anomaly")
+
+
+def run_task(task: Callable[[DictConfig], Any], cfg: DictConfig) -> Any:
+    """Run ``task(cfg)`` as an entry point.
+
+    Args:
+        task: The entry point's work (``train``, ``evaluate``, ``predict``...).
+        cfg: The composed config.
+
+    Returns:
+        The task's result; in a sweep, NaN (for an optimizing sweeper) when the job failed.
+    """
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    hydra_cfg = HydraConfig.get() if HydraConfig.initialized() else None
+    multirun = hydra_cfg is not None and hydra_cfg.mode == RunMode.MULTIRUN
+    try:
+        return task(cfg)
+    except Exception as err:
+        if not multirun:
+            if isinstance(err, EcgAnomalyError):
+                log.error("%s", err)
+                sys.exit(2)
+            raise
+        from ecg_anomaly.sweep import write_failure
+
+        path = write_failure(hydra_cfg.runtime.output_dir, err, list(hydra_cfg.overrides.task))
+        log.debug("job %s failed", hydra_cfg.job.num, exc_info=err)
+        first = str(err).splitlines()[0] if str(err) else ""
+        log.error(
+            "job %s failed: %s: %s (details in %s)",
+            hydra_cfg.job.num,
+            type(err).__name__,
+            first,
+            path,
+        )
+        return math.nan

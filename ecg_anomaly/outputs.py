@@ -1,0 +1,113 @@
+"""The files of a run, all written from its evaluations: metrics, scores, report and plots.
+
+``metrics.json`` holds the flat results, ``scores.csv`` one row per beat of the evaluated split,
+``report.md`` the tables, warnings and plots; the console gets the same table.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ecg_anomaly.anomaly.evaluation import Evaluation
+from ecg_anomaly.utils.results import format_table, write_json
+
+log = logging.getLogger(__name__)
+
+#: What each file holds, for ``report.md``.
+FILES = {
+    "metrics.json": "every metric of this run (flat JSON; abnormal is the positive class).",
+    "scores.csv": "one row per scored beat: `index` (row in the data file), `label` (0 normal, 1 "
+    "abnormal, where known), `class` (the source's class code, where known), `score` (higher = "
+    "more abnormal), `flag` (1 = flagged abnormal: score >= threshold).",
+}
+
+
+def write_scores_csv(path: str | os.PathLike, evaluation: Evaluation) -> Path:
+    """One row per beat: ``index[,label][,class],score,flag`` (full precision scores)."""
+    import pandas as pd
+
+    s = evaluation.scores
+    columns: dict[str, Any] = {"index": np.asarray(s.rows)}
+    if s.labels is not None:
+        columns["label"] = np.asarray(s.labels, dtype=np.int64)
+    if s.classes is not None:
+        columns["class"] = np.asarray(s.classes, dtype=np.int64)
+    columns["score"] = np.asarray(s.scores, dtype=np.float64)
+    columns["flag"] = evaluation.deciding_flags
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(columns).to_csv(path, index=False, float_format="%.9g")
+    return path
+
+
+def console_table(evaluations: Mapping[str, Evaluation], title: str) -> str:
+    """The headline metrics of the main evaluation (deciding and extra thresholds)."""
+    main = next(iter(evaluations.values()))
+    table: dict[str, Any] = {}
+    for name in main.thresholds:
+        table |= main.table(name)
+    return format_table(table, title=title)
+
+
+def write_outputs(
+    out_dir: str | os.PathLike,
+    *,
+    results: Mapping[str, Any],
+    evaluations: Mapping[str, Evaluation],
+    figure_data: Any | None = None,
+    formats: Sequence[str] = ("png",),
+    title: str = "",
+) -> dict[str, Path]:
+    """Write ``scores.csv``, ``metrics.json`` and (given figure data) ``plots/`` and ``report.md``.
+
+    Args:
+        out_dir: The run folder.
+        results: The flat results (``metrics.json``).
+        evaluations: The evaluations, the main one first (``val`` may follow).
+        figure_data: A :class:`~ecg_anomaly.plots.report.FigureData`; None skips the report.
+        formats: Plot file formats.
+        title: Experiment, model and seed, for the report's and the figures' titles.
+
+    Returns:
+        The files written, by name.
+    """
+    out_dir = Path(out_dir)
+    main = next(iter(evaluations.values()))
+    files = {"scores": write_scores_csv(out_dir / "scores.csv", main)}
+    if figure_data is not None:
+        from ecg_anomaly.plots.report import draw_figures, write_report_md
+
+        started = time.perf_counter()
+        figures = draw_figures(figure_data, out_dir / "plots", formats, title)
+        tables = {
+            ("Metrics" if name == "threshold" else f"Metrics with threshold {name}"): main.table(
+                name
+            )
+            for name in main.thresholds
+        }
+        tables |= {
+            f"Metrics of the {k} split": ev.table()
+            for k, ev in evaluations.items()
+            if ev is not main
+        }
+        files["report"] = write_report_md(
+            out_dir / "report.md",
+            title=f"Run report: {title}" if title else "Run report",
+            evaluation=main,
+            tables=tables,
+            figures=figures,
+            files=FILES,
+        )
+        files |= figures
+        log.info("Report written to %s in %.1f s", files["report"], time.perf_counter() - started)
+    files["metrics"] = write_json(out_dir / "metrics.json", results)
+    print(console_table(evaluations, title or "metrics"))
+    print(f"Results in {out_dir}")
+    return files
