@@ -70,8 +70,12 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     import lightning as L
 
     from ecg_anomaly.callbacks import DetectionCallback
+    from ecg_anomaly.data.datamodule import TEST_SPLITS
     from ecg_anomaly.detector import data_settings, model_from_checkpoint, read_checkpoint
+    from ecg_anomaly.errors import bad_value
 
+    if cfg.split not in TEST_SPLITS:
+        raise bad_value("split", cfg.split, TEST_SPLITS)
     ckpt_path = Path(cfg.ckpt_path).expanduser().absolute()
     ckpt = read_checkpoint(ckpt_path)
     model = model_from_checkpoint(ckpt, str(ckpt_path))
@@ -79,6 +83,17 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     datamodule = eval_datamodule(cfg, saved)
     datamodule.prepare_data()
     datamodule.setup("test")
+    if cfg.split != "all" and datamodule.split_sizes[cfg.split] == 0:
+        from ecg_anomaly.errors import ConfigError
+
+        setting = "data.val_size" if cfg.split == "val" else "data.test_size"
+        msg = (
+            f"split={cfg.split}: the {cfg.split} split is empty with this model's data settings "
+            f"({setting}={getattr(datamodule, setting.split('.')[1])}); choose another split, or "
+            f"cut one with e.g. {setting}=0.25 (its beats may then be training beats, which the "
+            "results will say)"
+        )
+        raise ConfigError(msg)
     if datamodule.seq_len != model.normalizer.shift.numel():
         from ecg_anomaly.errors import DataFormatError
 

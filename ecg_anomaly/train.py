@@ -30,8 +30,11 @@ log = logging.getLogger(__name__)
 
 
 def check_config(cfg: DictConfig) -> None:
-    """Refuse settings that cannot work before anything is loaded (the data and model check
-    their own settings when they are built)."""
+    """Refuse settings that cannot work before anything is loaded.
+
+    The data module, the model and the thresholds check their own settings when they are built,
+    also before training.
+    """
     trainer = cfg.trainer
     max_epochs = trainer.get("max_epochs")
     if max_epochs is not None and not (isinstance(max_epochs, int) and max_epochs >= 1):
@@ -62,7 +65,11 @@ def build(cfg: DictConfig) -> tuple[Any, Any, Any, Any]:
     datamodule.prepare_data()
     datamodule.setup("fit")
     model = instantiate_node(
-        cfg.model, "model", seq_len=datamodule.seq_len, normalization=datamodule.normalization
+        cfg.model,
+        "model",
+        seq_len=datamodule.seq_len,
+        normalization=datamodule.normalization,
+        _convert_="all",  # plain lists in the hyper-parameters: checkpoints load weights-only
     )
     model.normalizer.load_state_dict(datamodule.normalizer.state_dict())
     if cfg.get("init_weights"):

@@ -23,7 +23,8 @@ from torchmetrics import MeanMetric
 from ecg_anomaly.anomaly.evaluation import DECIDING, flag
 from ecg_anomaly.data.labels import NORMAL
 from ecg_anomaly.data.normalize import Normalizer
-from ecg_anomaly.models.losses import per_beat_error
+from ecg_anomaly.errors import bad_value
+from ecg_anomaly.models.losses import ERRORS, per_beat_error
 
 #: Key of the checkpoint entry that says which model class wrote it.
 CHECKPOINT_KEY = "ecg_anomaly"
@@ -249,7 +250,14 @@ class ReconstructionModel(AnomalyModel):
         **kwargs: Passed to :class:`AnomalyModel`.
     """
 
+    #: Training losses the model accepts (``model.loss``).
+    LOSSES: ClassVar[tuple[str, ...]] = ERRORS
+
     def __init__(self, *, loss: str = "mae", score: str = "mae", **kwargs: Any) -> None:
+        if loss not in self.LOSSES:
+            raise bad_value("model.loss", loss, self.LOSSES)
+        if score not in ERRORS:
+            raise bad_value("model.score", score, ERRORS)
         super().__init__(**kwargs)
         self.loss_kind = loss
         self.score_kind = score

@@ -37,6 +37,8 @@ class ConvAutoencoder(ReconstructionModel):
             ``optimizer``, ``scheduler``.
     """
 
+    LOSSES = ("weighted_mse", "mse", "mae")
+
     def __init__(
         self,
         seq_len: int = 140,

@@ -18,6 +18,7 @@ from ecg_anomaly import load_detector
 from ecg_anomaly.data.errors import DataFormatError
 from ecg_anomaly.data.parsing import read_beats
 from ecg_anomaly.data.splits import train_test_split_indices
+from ecg_anomaly.errors import ConfigError
 from ecg_anomaly.eval import evaluate
 from ecg_anomaly.predict import predict
 from ecg_anomaly.train import train
@@ -53,7 +54,8 @@ def trained(tmp_path_factory, synthetic_csv):
     cfg = compose_cfg(
         "train", run,
         f"data.path={synthetic_csv}", "data.download=false", "trainer.max_epochs=2",
-        "trainer.enable_progress_bar=false", "callbacks.progress_bar=null", "callbacks.report=null",
+        "trainer.enable_progress_bar=false", "callbacks.progress_bar=null",
+        "callbacks.detection.report=false",
     )  # fmt: skip
     results = train(cfg)
     return run, results
@@ -102,9 +104,10 @@ def test_eval_on_the_test_split_reproduces_the_training_run(trained, synthetic_c
     assert saved["positive_class"].startswith("abnormal")
     for key in ("test/accuracy", "test/auroc", "test/tn", "test/fp", "test/fn", "test/tp"):
         assert saved[key] == pytest.approx(results[key]), key
-    assert metrics["test/tp"] + metrics["test/fn"] == saved["data/abnormal"]
-    # the rows of scores.csv are the file rows of the tutorial's test split
-    _, test_rows = train_test_split_indices(400, 0.2, 21)
+    assert metrics["test/tp"] + metrics["test/fn"] == saved["data/test/abnormal"]
+    assert saved["overlaps_training"] is False and saved["overlap_beats"] == 0
+    # the rows of scores.csv are the file rows of the tutorial's test split, in file order
+    test_rows = np.sort(train_test_split_indices(400, 0.2, 21)[1])
     scores = pd.read_csv(tmp_path / "scores.csv")
     np.testing.assert_array_equal(scores["index"], test_rows)
     np.testing.assert_array_equal(scores["label"], read_beats(synthetic_csv).y[test_rows])
@@ -185,5 +188,39 @@ def test_eval_refuses_an_unknown_split(trained, synthetic_csv, tmp_path):
         "eval", tmp_path, f"ckpt_path={run / 'checkpoints' / 'model.ckpt'}",
         f"data.path={synthetic_csv}", "split=testing",
     )  # fmt: skip
-    with pytest.raises(ConfigError, match="unknown split='testing'"):
+    with pytest.raises(ConfigError, match="split='testing' is not allowed"):
         evaluate(cfg)
+
+
+@pytest.fixture(scope="module")
+def trained_without_val(tmp_path_factory, synthetic_csv):
+    """The tutorial's setting: no validation split (train 320 beats, test 80)."""
+    run = tmp_path_factory.mktemp("train_no_val")
+    cfg = compose_cfg(
+        "train", run, f"data.path={synthetic_csv}", "data.val_size=0", "trainer.max_epochs=2",
+        "callbacks.progress_bar=null", "callbacks.detection.report=false",
+    )  # fmt: skip
+    return run, train(cfg)
+
+
+def test_eval_recuts_the_training_splits_and_reports_overlap(trained_without_val, tmp_path, caplog):
+    run, results = trained_without_val
+    ckpt = f"ckpt_path={run / 'checkpoints' / 'model.ckpt'}"
+    # no data.* given: the checkpoint's own settings cut the same test split
+    same = evaluate(compose_cfg("eval", tmp_path / "test", ckpt, "report=false"))
+    for key in ("test/accuracy", "test/auroc", "test/f1", "test/tp", "test/fp"):
+        assert same[key] == pytest.approx(results[key], abs=1e-6), key
+    assert same["overlaps_training"] is False
+    # the model had no validation split: split=val is refused with the setting that cuts one
+    with pytest.raises(ConfigError, match=r"data\.val_size=0\.0"):
+        evaluate(compose_cfg("eval", tmp_path / "val0", ckpt, "split=val"))
+    # carving one from the training part scores training beats: a warning and a flag
+    caplog.clear()
+    val = evaluate(compose_cfg("eval", tmp_path / "val", ckpt, "split=val", "data.val_size=0.25"))
+    assert val["overlaps_training"] is True and val["overlap_beats"] == 80 == val["val/beats"]
+    assert "beats this model was trained on" in caplog.text
+    train_split = evaluate(compose_cfg("eval", tmp_path / "train", ckpt, "split=train"))
+    assert train_split["overlaps_training"] is True
+    assert train_split["overlap_beats"] == train_split["train/beats"] == 320
+    saved = json.loads((tmp_path / "train" / "metrics.json").read_text())
+    assert saved["overlaps_training"] is True

@@ -39,7 +39,7 @@ def test_experiment_runs_one_quick_step(experiment, make_cfg, tmp_path):
     assert saved["experiment"] == experiment
     assert saved["test/accuracy"] == pytest.approx(results["test/accuracy"])
     # every extra threshold of the recipe is reported too
-    for name in cfg.callbacks.threshold.get("extra") or {}:
+    for name in cfg.callbacks.detection.get("extra") or {}:
         assert f"test/{name}/accuracy" in saved
 
 

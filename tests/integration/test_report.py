@@ -31,7 +31,7 @@ def test_training_run_writes_scores_plots_and_report(make_cfg, tmp_path):
 
 
 def test_report_can_be_switched_off(make_cfg, tmp_path):
-    train(make_cfg("callbacks.report=null", "trainer.max_epochs=1"))
+    train(make_cfg("callbacks.detection.report=false", "trainer.max_epochs=1"))
     assert not (tmp_path / "report.md").exists()
     assert not (tmp_path / "plots").exists()
     assert (tmp_path / "metrics.json").is_file()

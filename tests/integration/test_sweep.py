@@ -13,7 +13,7 @@ TINY = [
     "trainer.max_epochs=1",
     "callbacks.progress_bar=null",
     "trainer.enable_progress_bar=false",
-    "++callbacks.report=null",
+    "++callbacks.detection.report=false",
     "data.download=false",
 ]
 

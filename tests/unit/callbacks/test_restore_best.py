@@ -50,7 +50,7 @@ def test_best_weights_are_restored_before_the_threshold_is_fitted(synthetic_csv)
     torch.manual_seed(0)
     # "max" makes the first epoch the best one, so the restored weights differ from the last
     restore = RestoreBestWeights(mode="max", only_if_stopped_early=False)
-    trainer, model, dm, snapshots, threshold = fit(synthetic_csv, restore)
+    _, model, dm, snapshots, _ = fit(synthetic_csv, restore)
 
     assert restore.restored and restore.best_epoch == 0
     state = model.state_dict()

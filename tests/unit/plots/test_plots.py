@@ -1,4 +1,4 @@
-"""Each plot takes arrays and draws a real figure headlessly; numbers on them are checked by hand."""
+"""Each plot takes arrays and draws a figure headlessly; its numbers are checked by hand."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def test_traces_show_the_first_ten_of_each_class(tmp_path, data):
 
 
 def test_reconstructions_of_the_median_beat_of_each_class(tmp_path, data):
-    x, labels, _ = data
+    x, _, _ = data
     scores = np.array([3.0, 1.0, 2.0, 10.0, 30.0, 20.0])
     picked = example_rows(scores, np.array([0, 0, 0, 1, 1, 1]))
     assert picked == {0: 2, 1: 5}  # medians: 2.0 (row 2) and 20.0 (row 5)
