@@ -4,28 +4,26 @@
 own folder under the sweep folder. A job that succeeds leaves ``metrics.json``; a job that
 raises leaves ``failure.json`` (written by :func:`write_failure`, so one bad combination does
 not stop the others). When the sweep ends, the Hydra callback :class:`SweepSummary`
-(registered in ``conf/hydra/default.yaml``) reads both kinds and writes ``summary.csv`` (every
-metric of every job) and ``summary.md`` (the main metrics, failures with their error, and the
-mean and standard deviation over seeds) into the sweep folder.
+(registered in ``conf/hydra/default.yaml``) reads both kinds (Hydra's own files with OmegaConf),
+aggregates them with pandas into ``summary.csv`` (every metric of every job) and ``summary.md``
+(the main metrics, failures with their error, mean and standard deviation over seeds), and
+makes the sweep exit with code 1 when a job failed.
 
 This module is imported by Hydra in the launching process, so it imports no Lightning or torch.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
-import math
-import statistics
+import sys
 import traceback
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +46,7 @@ MAIN_METRICS = (
 
 
 def write_failure(output_dir: str | Path, error: BaseException, overrides: Sequence[str]) -> Path:
-    """Record a failed job in ``<output_dir>/failure.json``.
+    """Record a failed job in ``<output_dir>/failure.json`` (with its traceback).
 
     Args:
         output_dir: The job's folder.
@@ -69,26 +67,6 @@ def write_failure(output_dir: str | Path, error: BaseException, overrides: Seque
     return write_json(Path(output_dir) / FAILURE_FILE, record)
 
 
-@dataclass
-class JobRecord:
-    """What one job of a sweep left behind.
-
-    Attributes:
-        job: The job's folder, relative to the sweep folder (``"0"``, ``"1"``, ...).
-        status: ``"ok"`` (``metrics.json``), ``"failed"`` (``failure.json``) or ``"missing"``
-            (neither: the job was killed or is still running).
-        overrides: The job's overrides.
-        metrics: The contents of ``metrics.json``.
-        error: The error of a failed job.
-    """
-
-    job: str
-    status: str
-    overrides: list[str]
-    metrics: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-
-
 def _read_json(path: Path) -> dict[str, Any] | None:
     try:
         return json.loads(path.read_text())
@@ -96,34 +74,20 @@ def _read_json(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def _read_overrides(path: Path) -> list[str]:
-    # Hydra writes one "- key=value" line per override; yaml would be overkill here.
-    try:
-        lines = path.read_text().splitlines()
-    except OSError:
-        return []
-    out = []
-    for line in lines:
-        if line.startswith("- "):
-            value = line[2:].strip()
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-                value = value[1:-1]
-            out.append(value)
-    return out
-
-
 def _job_key(name: str) -> tuple[int, int | str]:
     return (0, int(name)) if name.isdigit() else (1, name)
 
 
-def collect_jobs(sweep_dir: str | Path) -> list[JobRecord]:
+def collect_jobs(sweep_dir: str | Path) -> list[dict[str, Any]]:
     """Find every job under a sweep folder (by Hydra's ``.hydra/overrides.yaml``) and read it.
 
     Args:
         sweep_dir: The sweep folder (``hydra.sweep.dir``).
 
     Returns:
-        One record per job, in job order.
+        One record per job, in job order: ``job``, ``status`` (``ok``: ``metrics.json``,
+        ``failed``: ``failure.json``, ``missing``: neither, the job was killed or still runs),
+        ``overrides`` (a list), ``error`` and ``metrics`` (a dict).
     """
     sweep_dir = Path(sweep_dir)
     job_dirs = {p.parent.parent for p in sweep_dir.glob("**/.hydra/overrides.yaml")}
@@ -134,124 +98,124 @@ def collect_jobs(sweep_dir: str | Path) -> list[JobRecord]:
         name = job_dir.relative_to(sweep_dir).as_posix()
         if name == "." or name.startswith(".submitit"):
             continue
-        overrides = _read_overrides(job_dir / ".hydra" / "overrides.yaml")
-        metrics = _read_json(job_dir / METRICS_FILE)
-        failure = _read_json(job_dir / FAILURE_FILE)
+        overrides_file = job_dir / ".hydra" / "overrides.yaml"
+        overrides = list(OmegaConf.load(overrides_file)) if overrides_file.is_file() else []
+        metrics, failure = _read_json(job_dir / METRICS_FILE), _read_json(job_dir / FAILURE_FILE)
+        record = {"job": name, "overrides": overrides, "error": None, "metrics": {}}
         if metrics is not None:
-            records.append(JobRecord(name, "ok", overrides, metrics))
+            record |= {"status": "ok", "metrics": metrics}
         elif failure is not None:
-            overrides = overrides or list(failure.get("overrides", []))
-            records.append(JobRecord(name, "failed", overrides, error=failure.get("error")))
+            record |= {"status": "failed", "error": failure.get("error")}
+            record["overrides"] = overrides or list(failure.get("overrides", []))
         else:
-            records.append(JobRecord(name, "missing", overrides, error="no metrics.json"))
-    return sorted(records, key=lambda r: _job_key(r.job))
+            record |= {"status": "missing", "error": f"no {METRICS_FILE}"}
+        records.append(record)
+    return sorted(records, key=lambda r: _job_key(r["job"]))
 
 
-def _common_overrides(records: Sequence[JobRecord]) -> list[str]:
-    if not records:
-        return []
-    common = set(records[0].overrides)
-    for record in records[1:]:
-        common &= set(record.overrides)
-    return [o for o in records[0].overrides if o in common]
+def jobs_frame(records: Sequence[dict[str, Any]]) -> Any:
+    """One row per job: ``job``, ``status``, ``overrides`` (those that vary), ``error``, metrics.
+
+    The overrides shared by every job are left out of the ``overrides`` column; the frame's
+    ``attrs["common"]`` holds them.
+    """
+    import pandas as pd
+
+    lists = [r["overrides"] for r in records]
+    common = [o for o in (lists[0] if lists else []) if all(o in other for other in lists)]
+    rows = [
+        {
+            "job": r["job"],
+            "status": r["status"],
+            "overrides": " ".join(o for o in r["overrides"] if o not in common),
+            "error": r["error"] or "",
+            **r["metrics"],
+        }
+        for r in records
+    ]
+    frame = pd.DataFrame(rows)
+    frame.attrs["common"] = common
+    return frame
 
 
-def _fmt(value: Any) -> str:
-    if value is None:
+def seed_stats(frame: Any, metrics: Sequence[str]) -> Any:
+    """Mean, standard deviation and count over seeds of each combination of the other overrides."""
+    import pandas as pd
+
+    ok = frame[frame["status"] == "ok"]
+    numeric = ok[list(metrics)].apply(pd.to_numeric, errors="coerce")
+    numeric["combination"] = ok["overrides"].map(
+        lambda s: " ".join(o for o in s.split() if not o.startswith("seed=")) or "(all)"
+    )
+    return numeric.groupby("combination", sort=False).agg(["mean", "std", "count"])
+
+
+def _cell(value: Any) -> str:
+    import pandas as pd
+
+    if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.4f}"
-    return str(value)
+    text = f"{value:.4f}" if isinstance(value, float) else str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _md_cell(value: Any) -> str:
-    return _fmt(value).replace("|", "\\|").replace("\n", " ")
-
-
-def _md_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
+def _md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in rows]
-    return lines
+    return lines + ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
 
 
-def _numeric(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _seed_groups(
-    records: Sequence[JobRecord], varying: Mapping[str, list[str]]
-) -> dict[str, list[JobRecord]]:
-    groups: dict[str, list[JobRecord]] = {}
-    for record in records:
-        if record.status == "ok":
-            key = " ".join(o for o in varying[record.job] if not o.startswith("seed="))
-            groups.setdefault(key, []).append(record)
-    return groups
-
-
-def write_summary(sweep_dir: str | Path, records: Sequence[JobRecord]) -> tuple[Path, Path]:
+def write_summary(sweep_dir: str | Path, records: Sequence[dict[str, Any]]) -> tuple[Path, Path]:
     """Write ``summary.csv`` and ``summary.md`` of a sweep's jobs into its folder.
-
-    Args:
-        sweep_dir: The sweep folder.
-        records: The jobs, from :func:`collect_jobs`.
 
     Returns:
         The paths of the CSV and the Markdown file.
     """
     sweep_dir = Path(sweep_dir)
-    common = _common_overrides(records)
-    varying = {r.job: [o for o in r.overrides if o not in common] for r in records}
-    keys: list[str] = [k for k in MAIN_METRICS if any(k in r.metrics for r in records)]
-    for record in records:
-        keys += [k for k in record.metrics if k not in keys]
-
+    frame = jobs_frame(records)
+    first = ["job", "status", "overrides", "error"]
+    main = [k for k in MAIN_METRICS if k in frame]
+    frame = frame[[*first, *main, *(c for c in frame if c not in (*first, *main))]]
     csv_path = sweep_dir / "summary.csv"
-    with csv_path.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["job", "status", "overrides", "error", *keys])
-        for r in records:
-            row = [r.job, r.status, " ".join(varying[r.job]), r.error or ""]
-            writer.writerow(row + [r.metrics.get(k, "") for k in keys])
+    frame.to_csv(csv_path, index=False)
 
-    main = [k for k in MAIN_METRICS if k in keys]
-    n_ok = sum(r.status == "ok" for r in records)
+    n_ok = int((frame["status"] == "ok").sum())
     lines = [
         f"# Sweep summary: {sweep_dir}",
         "",
-        f"{len(records)} jobs: {n_ok} ok, {len(records) - n_ok} failed or missing.",
+        f"{len(frame)} jobs: {n_ok} ok, {len(frame) - n_ok} failed or missing.",
     ]
-    if common:
-        lines += ["", "Overrides shared by every job: `" + " ".join(common) + "`"]
-    rows = [
-        [r.job, r.status, " ".join(varying[r.job]), *(r.metrics.get(k) for k in main), r.error]
-        for r in records
-    ]
-    lines += ["", "## Jobs", "", *_md_table(["job", "status", "overrides", *main, "error"], rows)]
-    groups = _seed_groups(records, varying)
-    if any(len(g) > 1 for g in groups.values()):
-        stats_rows = []
-        for name, group in groups.items():
+    if frame.attrs["common"]:
+        lines += ["", "Overrides shared by every job: `" + " ".join(frame.attrs["common"]) + "`"]
+    table = frame[["job", "status", "overrides", *main, "error"]]
+    lines += ["", "## Jobs", "", *_md_table(list(table.columns), table.values.tolist())]
+    stats = seed_stats(frame, main) if main and n_ok else None
+    if stats is not None and (stats.xs("count", axis=1, level=1).max(axis=1) > 1).any():
+        rows = []
+        for name, row in stats.iterrows():
             cells = []
             for k in main:
-                values = [float(r.metrics[k]) for r in group if _numeric(r.metrics.get(k))]
-                values = [v for v in values if not math.isnan(v)]
-                if not values:
-                    cells.append("")
-                elif len(values) == 1:
-                    cells.append(f"{values[0]:.4f}")
-                else:
-                    cells.append(f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}")
-            stats_rows.append([name or "(all)", len(group), *cells])
-        lines += ["", "## Mean ± std over seeds", ""]
-        lines += _md_table(["overrides", "runs", *main], stats_rows)
+                mean, std, count = row[(k, "mean")], row[(k, "std")], row[(k, "count")]
+                cells.append(
+                    "" if count == 0 else f"{mean:.4f}" if count == 1 else f"{mean:.4f} ± {std:.4f}"
+                )
+            rows.append([name, int(row[(main[0], "count")]), *cells])
+        lines += [
+            "",
+            "## Mean ± std over seeds",
+            "",
+            *_md_table(["overrides", "runs", *main], rows),
+        ]
     md_path = sweep_dir / "summary.md"
     md_path.write_text("\n".join(lines) + "\n")
     return csv_path, md_path
 
 
 class SweepSummary(Callback):
-    """Hydra callback: writes ``summary.csv`` and ``summary.md`` when a multi-run ends."""
+    """Hydra callback: writes ``summary.csv`` and ``summary.md`` when a multi-run ends.
+
+    The sweep then exits with code 1 when any job failed or left no results, so a script or a
+    CI job notices.
+    """
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Summarise the jobs found in ``hydra.sweep.dir``."""
@@ -261,8 +225,14 @@ class SweepSummary(Callback):
             log.warning("no jobs found in %s: no sweep summary written", sweep_dir)
             return
         _, md_path = write_summary(sweep_dir, records)
-        failed = [r for r in records if r.status != "ok"]
+        failed = [r for r in records if r["status"] != "ok"]
         log.info("Sweep summary of %d jobs in %s", len(records), md_path)
-        for record in failed:
-            overrides = " ".join(record.overrides)
-            log.warning("job %s (%s) %s: %s", record.job, overrides, record.status, record.error)
+        for r in failed:
+            log.error(
+                "job %s (%s) %s: %s", r["job"], " ".join(r["overrides"]), r["status"], r["error"]
+            )
+        if failed:
+            log.error(
+                "%d of %d jobs failed; the sweep exits with code 1", len(failed), len(records)
+            )
+            sys.exit(1)

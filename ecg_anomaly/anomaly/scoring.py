@@ -106,7 +106,8 @@ class ScoreCollector(Metric):
 
     def compute(self) -> SplitScores:
         """Every batch of every process, sorted by row."""
-        if not self.scores:
+        # a list of batches on one process; one tensor once gathered across processes
+        if isinstance(self.scores, list) and not self.scores:
             msg = f"no beats were scored for the {self.split!r} split: it is empty"
             raise ValueError(msg)
         scores, labels, classes, rows = (

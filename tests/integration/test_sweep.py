@@ -18,21 +18,21 @@ TINY = [
 ]
 
 
-def run_train(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-    """Run ``python -m ecg_anomaly.train`` with arguments; fail with its output if it fails."""
+def run_train(*args: str, timeout: float = 180, code: int = 0) -> subprocess.CompletedProcess:
+    """Run ``python -m ecg_anomaly.train``; fail with its output unless it exits with ``code``."""
     proc = subprocess.run(
         [sys.executable, "-m", "ecg_anomaly.train", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
     )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert proc.returncode == code, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc
 
 
 def test_sweep_runs_every_job_and_summarises_them_with_the_failed_one(synthetic_csv, tmp_path):
     sweep = tmp_path / "sweep"
-    run_train(
+    proc = run_train(
         "-m",
         f"data.path={synthetic_csv}",
         *TINY,
@@ -40,7 +40,13 @@ def test_sweep_runs_every_job_and_summarises_them_with_the_failed_one(synthetic_
         # the second value is invalid: those jobs fail, the others still run
         "data.normalization=global_minmax,bogus",
         f"hydra.sweep.dir={sweep}",
+        code=1,  # a job failed: the sweep says so in its exit code, after the summary
     )
+    # one line per failed job on the console, no traceback (it is in the job's failure.json)
+    console = proc.stdout + proc.stderr
+    assert "Traceback" not in console
+    assert console.count("job 1 failed: ConfigError: data.normalization='bogus'") == 1
+    assert "2 of 4 jobs failed" in console
     jobs = sorted(p.name for p in sweep.iterdir() if p.is_dir() and not p.name.startswith("."))
     assert jobs == ["0", "1", "2", "3"]
     for job in ("0", "2"):
@@ -52,6 +58,7 @@ def test_sweep_runs_every_job_and_summarises_them_with_the_failed_one(synthetic_
         failure = json.loads((sweep / job / "failure.json").read_text())
         assert failure["status"] == "failed"
         assert "bogus" in failure["error"]
+        assert "Traceback" in failure["traceback"]
         assert "data.normalization=bogus" in failure["overrides"]
 
     with (sweep / "summary.csv").open() as f:
@@ -60,7 +67,7 @@ def test_sweep_runs_every_job_and_summarises_them_with_the_failed_one(synthetic_
     assert [r["status"] for r in rows] == ["ok", "failed", "ok", "failed"]
     assert rows[0]["overrides"] == "seed=0 data.normalization=global_minmax"
     assert rows[3]["overrides"] == "seed=1 data.normalization=bogus"
-    assert "unknown normalization 'bogus'" in rows[1]["error"]
+    assert "data.normalization='bogus' is not allowed" in rows[1]["error"]
     assert (
         float(rows[2]["test/accuracy"])
         == json.loads((sweep / "2" / "metrics.json").read_text())["test/accuracy"]
@@ -79,7 +86,7 @@ def test_summary_lists_a_job_that_left_no_results(tmp_path: Path):
         (tmp_path / job / ".hydra" / "overrides.yaml").write_text(f"- {overrides[0]}\n")
     (tmp_path / "0" / "metrics.json").write_text(json.dumps({"test/f1": 0.5, "seed": 0}))
     records = collect_jobs(tmp_path)
-    assert [(r.job, r.status) for r in records] == [("0", "ok"), ("1", "missing")]
+    assert [(r["job"], r["status"]) for r in records] == [("0", "ok"), ("1", "missing")]
     csv_path, md_path = write_summary(tmp_path, records)
     assert "| 1 | missing | seed=1 |" in md_path.read_text()
     assert csv_path.read_text().splitlines()[0] == "job,status,overrides,error,test/f1,seed"
