@@ -1,9 +1,12 @@
 """Classical anomaly detectors from scikit-learn, as baselines for the benchmark.
 
-They are fitted on the same normal training beats and normalisation as the autoencoders and
-thresholded by the same rule (mean + 1 std of their normal-training scores). scikit-learn is
-an optional dependency (``pip install ecg-anomaly[bench]``), imported only when a detector is
-fitted, so the training path never needs it.
+They take their beats from the same data module as the models (the tutorial's split and
+global min-max normalisation fitted on the training part), are fitted on the same normal
+training beats, thresholded by the same threshold object (mean + 1 std of their normal-training
+scores, :class:`~ecg_anomaly.anomaly.thresholds.MeanStdThreshold`) and evaluated by the same
+:func:`~ecg_anomaly.anomaly.evaluation.evaluate`. scikit-learn is an optional dependency
+(``pip install ecg-anomaly[bench]``), imported only when a detector is fitted, so the training
+path never needs it.
 """
 
 from __future__ import annotations
@@ -13,17 +16,20 @@ import time
 from typing import Any
 
 import numpy as np
-import torch
+
+from ecg_anomaly.anomaly.evaluation import evaluate
+from ecg_anomaly.anomaly.scoring import SplitScores
+from ecg_anomaly.anomaly.thresholds import MeanStdThreshold
 
 
-def classical_scores(data: str | os.PathLike, seed: int = 0) -> dict[str, tuple[np.ndarray, ...]]:
+def classical_scores(
+    data: str | os.PathLike, seed: int = 0
+) -> dict[str, tuple[SplitScores, SplitScores, float]]:
     """Scores of the scikit-learn detectors, fitted on the normal training beats.
 
-    Uses the tutorial's split and normalisation (global min-max fitted on training).
-
     Returns:
-        ``name -> (normal training scores, test scores, test labels, seconds)``, higher = more
-        abnormal; seconds = fitting and scoring time.
+        ``name -> (normal training scores, test scores, seconds)``, higher = more abnormal;
+        seconds = fitting and scoring time.
     """
     from sklearn.decomposition import PCA
     from sklearn.ensemble import IsolationForest
@@ -37,6 +43,7 @@ def classical_scores(data: str | os.PathLike, seed: int = 0) -> dict[str, tuple[
     x_train = dm.normalizer(dm.split("train", normal_only=True)[0]).numpy()
     x_test_t, y_test_t = dm.split("test")
     x_test, y_test = dm.normalizer(x_test_t).numpy(), y_test_t.numpy()
+    test_rows = dm.split_rows("test")
 
     def knn(k: int = 5):
         nn_ = NearestNeighbors(n_neighbors=k + 1).fit(x_train)
@@ -75,20 +82,17 @@ def classical_scores(data: str | os.PathLike, seed: int = 0) -> dict[str, tuple[
     for name, fit in detectors.items():
         start = time.perf_counter()
         train_s, test_s = fit()
-        out[name] = (train_s, test_s, y_test, time.perf_counter() - start)
+        train = SplitScores("train", np.asarray(train_s, np.float64))
+        test = SplitScores("test", np.asarray(test_s, np.float64), y_test, rows=test_rows)
+        out[name] = (train, test, time.perf_counter() - start)
     return out
 
 
 def classical_results(data: str | os.PathLike, seed: int = 0) -> dict[str, dict[str, Any]]:
     """Metrics of each classical detector with the mean + 1 std threshold."""
-    from ecg_anomaly.anomaly.metrics import detection_metrics
-
     results = {}
-    for name, (train_s, test_s, y, seconds) in classical_scores(data, seed).items():
-        threshold = float(train_s.mean() + train_s.std())
-        m = detection_metrics(torch.as_tensor(test_s), torch.as_tensor(y), threshold)
-        results[name] = {f"test/{k}": v for k, v in m.items()} | {
-            "threshold": threshold,
-            "seconds": seconds,
-        }
+    for name, (train, test, seconds) in classical_scores(data, seed).items():
+        threshold = MeanStdThreshold(k=1.0).fit(train)
+        evaluation = evaluate(test, {"threshold": threshold})
+        results[name] = evaluation.metrics | {"threshold": threshold, "seconds": seconds}
     return results

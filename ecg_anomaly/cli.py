@@ -38,6 +38,7 @@ def run_task(task: Callable[[DictConfig], Any], cfg: DictConfig) -> Any:
     hydra_cfg = HydraConfig.get() if HydraConfig.initialized() else None
     multirun = hydra_cfg is not None and hydra_cfg.mode == RunMode.MULTIRUN
     try:
+        apply_threads(cfg.get("threads"))
         return task(cfg)
     except Exception as err:
         if not multirun:
@@ -58,3 +59,20 @@ def run_task(task: Callable[[DictConfig], Any], cfg: DictConfig) -> Any:
             path,
         )
         return math.nan
+
+
+def apply_threads(threads: int | None) -> None:
+    """Set torch's CPU threads before any tensor work (None leaves torch's default).
+
+    Raises:
+        ConfigError: ``threads`` is not a whole number >= 1.
+    """
+    if threads is None:
+        return
+    from ecg_anomaly.errors import bad_value
+
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise bad_value("threads", threads, "a whole number >= 1, or null for torch's default")
+    import torch
+
+    torch.set_num_threads(threads)

@@ -52,7 +52,7 @@ def overlap(datamodule: Any, fingerprints: np.ndarray | None) -> int | None:
     """How many beats of the evaluated split are training beats of the model (None: unknown)."""
     if fingerprints is None:
         return None
-    from ecg_anomaly.data.datamodule import beat_fingerprints
+    from ecg_anomaly.data.fingerprints import beat_fingerprints
 
     beats = datamodule.raw_beats(datamodule.split_rows(datamodule.test_split))
     return int(np.isin(beat_fingerprints(beats), fingerprints).sum())
@@ -98,7 +98,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         from ecg_anomaly.errors import DataFormatError
 
         msg = (
-            f"beats in {datamodule.beats.path} have {datamodule.seq_len} values but the model "
+            f"beats in {datamodule.source_path} have {datamodule.seq_len} values but the model "
             f"expects {model.normalizer.shift.numel()}. Use a file made for this model."
         )
         raise DataFormatError(msg)
@@ -108,7 +108,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     shared = overlap(datamodule, fingerprints)
     info: dict[str, Any] = {
         "checkpoint": str(ckpt_path),
-        "data/path": str(datamodule.beats.path),
+        "data/path": str(datamodule.source_path),
         "overlaps_training": None if shared is None else shared > 0,
         "overlap_beats": shared,
     }
@@ -119,7 +119,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
             shared,
             len(datamodule.split_rows(cfg.split)),
             cfg.split,
-            datamodule.beats.path,
+            datamodule.source_path,
         )
     detection = DetectionCallback(
         threshold=None,

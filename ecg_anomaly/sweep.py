@@ -125,11 +125,12 @@ def jobs_frame(records: Sequence[dict[str, Any]]) -> Any:
     common = [o for o in (lists[0] if lists else []) if all(o in other for other in lists)]
     rows = [
         {
+            # lists in metrics.json (its own overrides, warnings) do not fit a table cell
+            **{k: v for k, v in r["metrics"].items() if not isinstance(v, list | dict)},
             "job": r["job"],
             "status": r["status"],
             "overrides": " ".join(o for o in r["overrides"] if o not in common),
             "error": r["error"] or "",
-            **r["metrics"],
         }
         for r in records
     ]

@@ -13,6 +13,7 @@ Examples:
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import sys
@@ -51,6 +52,15 @@ def check_config(cfg: DictConfig) -> None:
             "never a test metric"
         )
         raise ConfigError(msg)
+
+
+def run_overrides() -> list[str]:
+    """The command-line overrides of this run (without ``resume``), as Hydra recorded them."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return []
+    return [o for o in HydraConfig.get().overrides.task if not o.startswith("resume=")]
 
 
 def build(cfg: DictConfig) -> tuple[Any, Any, Any, Any]:
@@ -104,6 +114,16 @@ def build(cfg: DictConfig) -> tuple[Any, Any, Any, Any]:
     return datamodule, model, trainer, detection[0]
 
 
+def finished_results(out_dir: Path, overrides: list[str]) -> dict[str, Any] | None:
+    """The results of a finished run of the same overrides in ``out_dir`` (None: none)."""
+    try:
+        results = json.loads((out_dir / "metrics.json").read_text())
+    except (OSError, ValueError):
+        return None
+    same = sorted(results.get("overrides") or []) == sorted(overrides)
+    return results if same else None
+
+
 def train(cfg: DictConfig) -> dict[str, Any]:
     """Run one experiment: fit, threshold, save the detector, test, write the results.
 
@@ -114,6 +134,11 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         The flat results written to ``metrics.json``.
     """
     check_config(cfg)
+    out_dir = Path(cfg.paths.output_dir)
+    overrides = run_overrides()
+    if cfg.get("resume") and (done := finished_results(out_dir, overrides)) is not None:
+        log.info("%s already holds the results of this run: not run again (resume=true)", out_dir)
+        return done
     # Lightning 2.6 calls a torch.utils._pytree API that torch 2.13 deprecates; harmless noise.
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
     if logging.getLogger().handlers:
@@ -121,7 +146,7 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         # handler would print every message twice.
         logging.getLogger("lightning").handlers.clear()
     datamodule, model, trainer, detection = build(cfg)
-    out_dir = Path(cfg.paths.output_dir)
+    detection.info["overrides"] = overrides
 
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     if trainer.interrupted:

@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from ecg_anomaly.errors import ConfigError
+
 
 def train_test_split_indices(
     n: int, test_size: float, random_state: int | None
@@ -45,3 +47,40 @@ def train_test_split_indices(
         permutation[n_test : n_test + n_train].astype(np.int64),
         permutation[:n_test].astype(np.int64),
     )
+
+
+def cut_rows(
+    n: int, test_size: float, val_size: float, split_seed: int, source: object, strict: bool = True
+) -> dict[str, np.ndarray]:
+    """Row indices of the train, validation and test parts of ``n`` beats.
+
+    The test part is split off first, then the validation part from the rest, both with
+    ``split_seed`` (as the TensorFlow tutorial and the CNN notebook do).
+
+    Args:
+        n: Number of beats.
+        test_size: Fraction of all beats in the test part.
+        val_size: Fraction of the training part in the validation part.
+        split_seed: Seed of both splits.
+        source: The data file, for the message.
+        strict: Refuse a cut that leaves a part empty that the sizes ask for.
+
+    Raises:
+        ConfigError: The beats are too few for the sizes (``strict``).
+    """
+    try:
+        train, test = train_test_split_indices(n, test_size, split_seed)
+        inner_train, inner_val = train_test_split_indices(len(train), val_size, split_seed)
+        rows = {"train": train[inner_train], "val": train[inner_val], "test": test}
+    except ValueError:
+        rows = {"train": np.arange(n), "val": np.empty(0, np.int64), "test": np.empty(0, np.int64)}
+    needed = [("train", True), ("test", test_size > 0), ("val", val_size > 0)]
+    empty = [name for name, wanted in needed if wanted and len(rows[name]) == 0]
+    if strict and empty:
+        msg = (
+            f"{source} holds {n} beat(s); data.test_size={test_size} and "
+            f"data.val_size={val_size} leave the {' and '.join(empty)} split(s) empty. Use a file "
+            "with more beats (at least 3 for train, validation and test), or change the sizes."
+        )
+        raise ConfigError(msg)
+    return rows
