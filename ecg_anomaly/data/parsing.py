@@ -1,30 +1,35 @@
-"""Read heartbeat files into arrays, with errors that point at the exact bad cell.
+"""Read heartbeat files into arrays, with errors that point at the exact bad line and column.
 
 Four layouts are understood (see :data:`LAYOUTS`): the TensorFlow tutorial's ``ecg.csv``
 (values, then a ``1``/``0`` label), the UCR archive's ``ECG5000_TRAIN.txt``/``.tsv`` (class
-1-5, then values), label-less ``.csv`` beats and ``.npy`` arrays. The good case is parsed by
-NumPy's C reader; only when that fails, or finds NaN or infinite values, does a slow pure-Python
-pass run to name the first bad line and column.
+1-5, then values), label-less ``.csv`` beats and ``.npy`` arrays. Any of them may be compressed
+(``.gz``, ``.bz2``, ``.xz``, or a ``.zip`` holding one file; see
+:mod:`ecg_anomaly.data.textfile`). Separators and header rows are detected without guessing
+(see :mod:`ecg_anomaly.data.table`); the good case is parsed by NumPy's C reader.
 """
 
 from __future__ import annotations
 
-import math
 import os
-import warnings
 from dataclasses import dataclass, field
+from io import BytesIO
 from pathlib import Path
 
 import numpy as np
 
 from ecg_anomaly.data import labels
-from ecg_anomaly.data.errors import DataFormatError, DataNotFoundError
+from ecg_anomaly.data.errors import DataFormatError
+from ecg_anomaly.data.sniff import Head, sniff
+from ecg_anomaly.data.table import LabelColumn, Table, parse
+from ecg_anomaly.data.textfile import RawFile, decode, read_raw
 
 LAYOUTS = ("auto", "tensorflow", "ucr", "csv", "npy")
-_SUFFIXES = (".csv", ".txt", ".tsv", ".npy")
 
 _TF_ALLOWED = "1 (normal) or 0 (abnormal)"
 _UCR_ALLOWED = "1 (normal), 2, 3, 4 or 5 (abnormal)"
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+# What ``auto`` means for a .csv: labelled or not, decided by the column count and ``seq_len``.
+_BY_COLUMNS = "csv?"
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,6 +42,9 @@ class Beats:
         classes: The original UCR class codes 1-5 (int64) where the file has them, else None.
         path: The file the beats were read from.
         layout: The layout actually used (never ``"auto"``).
+        separator: The separator of a text file (``","``, ``";"``, a tab, or ``" "`` for
+            runs of spaces); None for ``.npy``.
+        header_line: The 1-based line number of the header row skipped, or None.
     """
 
     x: np.ndarray = field(repr=False)
@@ -44,6 +52,8 @@ class Beats:
     classes: np.ndarray | None = field(repr=False)
     path: Path
     layout: str
+    separator: str | None = None
+    header_line: int | None = None
 
     @property
     def seq_len(self) -> int:
@@ -87,10 +97,13 @@ def read_beats(
     """Read a file of heartbeats.
 
     Args:
-        path: The file (``~`` is expanded).
-        layout: One of :data:`LAYOUTS`. ``"auto"`` picks by extension: ``.npy`` -> npy,
-            ``.txt``/``.tsv`` -> ucr, ``.csv`` -> tensorflow, or csv when the file has exactly
-            ``seq_len`` columns. A header row (any non-numeric cell in the first line) is skipped.
+        path: The file (``~`` is expanded); ``.gz``, ``.bz2``, ``.xz`` and one-file ``.zip``
+            archives are unpacked on the fly.
+        layout: One of :data:`LAYOUTS`. ``"auto"`` picks by the data file's extension (inside
+            any compression suffix): ``.npy`` -> npy, ``.txt``/``.tsv`` -> ucr, ``.csv`` ->
+            tensorflow, or csv when the file has exactly ``seq_len`` columns. The first line is
+            skipped as a header only when every cell is a name, or when it is the column numbers
+            ``0,1,2,...`` above a line of the same width; anything else is data.
         seq_len: The number of values per beat the caller expects; None takes it from the file.
         require_labels: Raise if the file has no labels (csv and npy layouts).
 
@@ -104,265 +117,163 @@ def read_beats(
     if layout not in LAYOUTS:
         msg = f"unknown layout {layout!r} for {path}; use one of {', '.join(LAYOUTS)}"
         raise ValueError(msg)
-    path = _check_file(Path(path).expanduser())
+    path = Path(path).expanduser()
+    raw = read_raw(path)
     if layout == "auto":
-        layout = _detect_layout(path, seq_len)
+        layout = _layout_from_name(raw)
+    head: Head | None = None
     if layout == "npy":
-        x, y, classes = _read_npy(path), None, None
+        x, y, classes = _read_npy(raw), None, None
     else:
-        x, y, classes = _read_text(path, layout)
+        text = decode(raw)
+        head = sniff(text, raw.where)
+        if layout == _BY_COLUMNS:
+            layout = _labelled_or_not(raw, head, seq_len)
+        x, y, classes = _read_table(text, head, raw.where, layout)
     if require_labels and y is None:
         msg = (
-            f"{path} has no labels (read as layout {layout!r}), but labels are needed here. Use a "
-            "file in the TensorFlow layout (values, then the label 1 = normal / 0 = abnormal) or "
-            "the UCR layout (the class 1-5 first, then the values)."
+            f"{raw.where} has no labels (read as layout {layout!r}), but labels are needed here. "
+            "Use a file in the TensorFlow layout (values, then the label 1 = normal / 0 = "
+            "abnormal) or the UCR layout (the class 1-5 first, then the values)."
         )
         raise DataFormatError(msg)
     if seq_len is not None and x.shape[1] != seq_len:
+        line = f" (line {head.first_line}, the first beat)" if head else ""
         msg = (
-            f"beats in {path} have {x.shape[1]} values but the model expects {seq_len}. Use a file "
-            f"whose beats have {seq_len} values, or a model made for {x.shape[1]}-value beats."
+            f"beats in {raw.where} have {x.shape[1]} values but the model expects {seq_len}"
+            f"{line}. Use a file whose beats have {seq_len} values, or a model made for "
+            f"{x.shape[1]}-value beats."
         )
         raise DataFormatError(msg)
-    return Beats(x=x, y=y, classes=classes, path=path, layout=layout)
+    return Beats(
+        x=x,
+        y=y,
+        classes=classes,
+        path=path,
+        layout=layout,
+        separator=head.separator if head else None,
+        header_line=head.header_line if head else None,
+    )
 
 
-def _check_file(path: Path) -> Path:
-    if path.is_dir():
-        found = sorted(p.name for p in path.iterdir() if p.suffix in _SUFFIXES)
-        hint = f" (it holds: {', '.join(found[:5])})" if found else ""
-        msg = f"{path} is a directory, not a file; pass a data file inside it{hint}."
-        raise DataNotFoundError(msg)
-    if not path.is_file():
-        msg = (
-            f"data file not found: {path} (relative paths start from {Path.cwd()}). Check the "
-            "path, or give an absolute one."
-        )
-        raise DataNotFoundError(msg)
-    if path.stat().st_size == 0:
-        msg = f"{path} is empty: it holds no beats. Download it again or use another file."
-        raise DataFormatError(msg)
-    return path
-
-
-def _peek(path: Path, n: int) -> list[tuple[int, str]]:
-    """The first ``n`` non-blank lines as ``(1-based line number, text)``."""
-    found: list[tuple[int, str]] = []
-    try:
-        with path.open(encoding="utf-8-sig", errors="replace") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if line.strip():
-                    found.append((lineno, line.rstrip("\n")))
-                    if len(found) == n:
-                        break
-    except OSError as err:
-        msg = f"cannot read {path}: {err.strerror or err}"
-        raise DataNotFoundError(msg) from err
-    return found
-
-
-def _is_number(cell: str) -> bool:
-    if "_" in cell:  # float() accepts "1_0"; NumPy's reader does not
-        return False
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
-
-
-def _split(text: str, sep: str | None) -> list[str]:
-    return text.split() if sep is None else text.split(sep)
-
-
-def _head(path: Path) -> tuple[str | None, int, list[tuple[int, str]]]:
-    """The separator, the lines to skip (a header), and the first data lines."""
-    lines = _peek(path, 3)
-    if not lines:
-        msg = f"{path} is empty (only blank lines): it holds no beats."
-        raise DataFormatError(msg)
-    sep = "," if "," in lines[0][1] else "\t" if path.suffix.lower() == ".tsv" else None
-    first = [c.strip() for c in _split(lines[0][1], sep)]
-    header = not all(_is_number(c) for c in first) or first == [str(i) for i in range(len(first))]
-    if not header:
-        return sep, 0, lines
-    if len(lines) == 1:
-        msg = f"{path} has only a header row (line {lines[0][0]}) and no beats."
-        raise DataFormatError(msg)
-    return sep, lines[0][0], lines[1:]
-
-
-def _detect_layout(path: Path, seq_len: int | None) -> str:
-    suffix = path.suffix.lower()
+def _layout_from_name(raw: RawFile) -> str:
+    """The layout an extension means; ``_BY_COLUMNS`` where the column count must decide."""
+    suffix = raw.suffix
     if suffix == ".npy":
         return "npy"
     if suffix in (".txt", ".tsv"):
         return "ucr"
-    if suffix != ".csv":
-        msg = (
-            f"cannot tell the layout of {path} from its extension {suffix!r}; pass the layout "
-            f"explicitly, one of {', '.join(LAYOUTS[1:])}."
-        )
-        raise DataFormatError(msg)
+    if suffix == ".csv":
+        return _BY_COLUMNS
+    shown = f"its name {raw.name!r}" if raw.name != Path(raw.where).name else "its extension"
+    msg = (
+        f"cannot tell the layout of {raw.where} from {shown} ({suffix or 'no extension'!r}); "
+        f"pass the layout explicitly, one of {', '.join(LAYOUTS[1:])}."
+    )
+    raise DataFormatError(msg)
+
+
+def _labelled_or_not(raw: RawFile, head: Head, seq_len: int | None) -> str:
     if seq_len is None:
         return "tensorflow"
-    sep, _, lines = _head(path)
-    lineno, text = lines[0]
-    ncols = len(_split(text, sep))
+    ncols = len(head.first_cells)
     if ncols == seq_len + 1:
         return "tensorflow"
     if ncols == seq_len:
         return "csv"
     msg = (
-        f"{path}, line {lineno}: {ncols} columns, but beats of {seq_len} values need "
-        f"{seq_len + 1} (TensorFlow layout: the values, then the label) or {seq_len} (values "
+        f"{raw.where}, line {head.first_line}: {ncols} columns, but beats of {seq_len} values "
+        f"need {seq_len + 1} (TensorFlow layout: the values, then the label) or {seq_len} (values "
         "only). Use a file made for this model, or set the sequence length to match the file."
     )
     raise DataFormatError(msg)
 
 
-def _read_text(path: Path, layout: str) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    sep, skip, _ = _head(path)
-    table = _fast_table(path, sep, skip)
-    if table is None:
-        table = _slow_table(path, sep, skip)
+def _read_table(
+    text: str, head: Head, where: str, layout: str
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    label = None
+    if layout != "csv":
+        ucr = layout == "ucr"
+        label = LabelColumn(first=ucr, allowed=_UCR_ALLOWED if ucr else _TF_ALLOWED)
+    table = parse(text, head, where, label)
+    values = table.values
     if layout == "csv":
-        return _to_float32(table, path), None, None
-    if table.shape[1] < 2:
+        return _to_float32(values, table, where, first_col=1), None, None
+    if values.shape[1] < 2:
         msg = (
-            f"{path} has one column per line, but the {layout} layout needs a label and at least "
-            "one value. For beats without labels use layout 'csv'."
+            f"{where}, line {head.first_line}: one column per line, but the {layout} layout needs "
+            "a label and at least one value. For beats without labels use layout 'csv'."
         )
         raise DataFormatError(msg)
     if layout == "tensorflow":
-        codes, values, col, allowed = table[:, -1], table[:, :-1], table.shape[1], _TF_ALLOWED
+        codes, values, col, allowed = values[:, -1], values[:, :-1], values.shape[1], _TF_ALLOWED
         ok = (codes == labels.TF_NORMAL_CODE) | (codes == labels.TF_ABNORMAL_CODE)
         hint = "If this file has no label column use layout 'csv'; if the class is first, 'ucr'."
     else:
-        codes, values, col, allowed = table[:, 0], table[:, 1:], 1, _UCR_ALLOWED
+        codes, values, col, allowed = values[:, 0], values[:, 1:], 1, _UCR_ALLOWED
         ok = np.isin(codes, labels.UCR_CLASSES)
         hint = "If the label is the last column use layout 'tensorflow'."
     if not ok.all():
         row = int(np.argmin(ok))
-        lineno = _data_line_numbers(path, skip)[row]
         msg = (
-            f"{path}, line {lineno}, column {col} (the label): {codes[row]:g} is not a {layout} "
-            f"label; allowed are {allowed}. {hint}"
+            f"{where}, line {table.line_of(row)}, column {col} (the label): {codes[row]:g} is not "
+            f"a {layout} label; allowed are {allowed}. {hint}"
         )
         raise DataFormatError(msg)
     codes = codes.astype(np.int64)
+    first_col = 1 if layout == "tensorflow" else 2
+    x = _to_float32(values, table, where, first_col)
     if layout == "tensorflow":
         y = np.where(codes == labels.TF_NORMAL_CODE, labels.NORMAL, labels.ABNORMAL)
-        return _to_float32(values, path), y.astype(np.int64), None
+        return x, y.astype(np.int64), None
     y = np.where(codes == labels.UCR_NORMAL_CLASS, labels.NORMAL, labels.ABNORMAL)
-    return _to_float32(values, path), y.astype(np.int64), codes
+    return x, y.astype(np.int64), codes
 
 
-def _fast_table(path: Path, sep: str | None, skip: int) -> np.ndarray | None:
-    """Parse with NumPy's C reader; None when anything is off (the slow pass then explains)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "input contained no data"
-            table = np.loadtxt(
-                path,
-                dtype=np.float64,
-                delimiter=sep,
-                skiprows=skip,
-                comments=None,
-                ndmin=2,
-                encoding="utf-8-sig",
-            )
-    except (ValueError, UnicodeError, OSError):
-        return None
-    if table.size == 0 or not np.isfinite(table).all():
-        return None
-    return table
-
-
-def _slow_table(path: Path, sep: str | None, skip: int) -> np.ndarray:
-    """Parse in pure Python, raising at the first bad line, column or cell."""
-    rows: list[list[float]] = []
-    ncols, first = 0, 0
-    with path.open(encoding="utf-8-sig", errors="replace") as fh:
-        for lineno, line in enumerate(fh, 1):
-            text = line.rstrip("\n")
-            if lineno <= skip or not text.strip():
-                continue
-            cells = _split(text, sep)
-            if not rows:
-                ncols, first = len(cells), lineno
-            elif len(cells) != ncols:
-                msg = (
-                    f"{path}, line {lineno}: {len(cells)} values, but line {first} (the first "
-                    f"beat) has {ncols}. Every line must have the same number of values; fix or "
-                    f"remove line {lineno}."
-                )
-                raise DataFormatError(msg)
-            rows.append([_cell(cell, path, lineno, col) for col, cell in enumerate(cells, 1)])
-    if not rows:
-        msg = f"{path} holds no beats after its header row."
-        raise DataFormatError(msg)
-    return np.asarray(rows, dtype=np.float64)
-
-
-def _cell(cell: str, path: Path, lineno: int, col: int) -> float:
-    where = f"{path}, line {lineno}, column {col}"
-    if not cell.strip():
-        msg = (
-            f"{where} is empty (two separators in a row, or one at the end of the line). Fill in "
-            f"the value or remove line {lineno}."
-        )
-        raise DataFormatError(msg)
-    if not _is_number(cell):
-        msg = (
-            f"{where}: {cell.strip()[:40]!r} is not a number. Every cell after an optional header "
-            f"row must be a number; fix or remove line {lineno}."
-        )
-        raise DataFormatError(msg)
-    value = float(cell)
-    if not math.isfinite(value):
-        msg = (
-            f"{where}: the value is {cell.strip()!r} (NaN or infinite). Replace it with a number "
-            f"or remove line {lineno}."
-        )
-        raise DataFormatError(msg)
-    return value
-
-
-def _data_line_numbers(path: Path, skip: int) -> list[int]:
-    with path.open(encoding="utf-8-sig", errors="replace") as fh:
-        return [n for n, line in enumerate(fh, 1) if n > skip and line.strip()]
-
-
-def _to_float32(values: np.ndarray, path: Path) -> np.ndarray:
+def _to_float32(values: np.ndarray, table: Table, where: str, first_col: int) -> np.ndarray:
+    """Cast to float32, naming the file's line and column of a value beyond its range."""
     with np.errstate(over="ignore"):
         x = np.ascontiguousarray(values, dtype=np.float32)
-    check_finite(x, f"{path} (as float32)")  # values beyond ±3.4e38 overflow to inf
-    return x
+    finite = np.isfinite(x)
+    if finite.all():
+        return x
+    row, step = (int(i) for i in np.argwhere(~finite)[0])
+    msg = (
+        f"{where}, line {table.line_of(row)}, column {first_col + step}: {values[row, step]:g} is "
+        f"too large for float32, the type beats are kept in (largest ±{_FLOAT32_MAX:.1e}); "
+        f"{int((~finite).sum())} value(s) in all are. Rescale the data (e.g. to millivolts) or "
+        "fix those values."
+    )
+    raise DataFormatError(msg)
 
 
-def _read_npy(path: Path) -> np.ndarray:
+def _read_npy(raw: RawFile) -> np.ndarray:
+    where = raw.where
     try:
-        arr = np.load(path, allow_pickle=False)
+        arr = np.load(BytesIO(raw.data), allow_pickle=False)
     except (ValueError, OSError, EOFError) as err:
         msg = (
-            f"{path} is not a readable .npy array ({err}). Save the beats with "
+            f"{where} is not a readable .npy array ({err}). Save the beats with "
             "numpy.save(path, beats) as a float array of shape (n, time steps)."
         )
         raise DataFormatError(msg) from None
     if not isinstance(arr, np.ndarray):  # an .npz archive
         arr.close()
-        msg = f"{path} is an .npz archive; save a single array with numpy.save instead."
+        msg = f"{where} is an .npz archive; save a single array with numpy.save instead."
         raise DataFormatError(msg)
     if arr.dtype.kind not in "iuf":
-        msg = f"{path} holds an array of dtype {arr.dtype}; expected numbers (float or int)."
+        msg = f"{where} holds an array of dtype {arr.dtype}; expected numbers (float or int)."
         raise DataFormatError(msg)
     if arr.ndim not in (1, 2) or arr.size == 0:
         msg = (
-            f"{path} holds an array of shape {arr.shape}; expected (beats, time steps), or one "
+            f"{where} holds an array of shape {arr.shape}; expected (beats, time steps), or one "
             "beat as a 1-D array, with at least one value."
         )
         raise DataFormatError(msg)
     arr = arr.reshape(1, -1) if arr.ndim == 1 else arr
-    check_finite(arr, str(path))
-    return _to_float32(arr, path)
+    check_finite(arr, where)
+    with np.errstate(over="ignore"):
+        x = np.ascontiguousarray(arr, dtype=np.float32)
+    check_finite(x, f"{where} (as float32)")  # values beyond ±3.4e38 overflow to inf
+    return x

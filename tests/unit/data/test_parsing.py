@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ecg_anomaly.data import labels
+from ecg_anomaly.data import labels, table
 from ecg_anomaly.data.errors import DataFormatError, DataNotFoundError
 from ecg_anomaly.data.parsing import LAYOUTS, Beats, check_finite, read_beats
 
@@ -226,8 +226,10 @@ def test_nan_or_infinite_value(tmp_path, bad):
     raises(DataFormatError, path, "line 3", "column 2", bad, "NaN or infinite")
 
 
-def test_float32_overflow(tmp_path):
-    raises(DataFormatError, write(tmp_path, "ecg.csv", "1,1e300,1\n"), "beat 0, time step 1")
+def test_float32_overflow_names_line_and_column(tmp_path):
+    # 1e300 is a fine float64 but beyond float32's ±3.4e38: line 2, column 2 of the file
+    path = write(tmp_path, "ecg.csv", "t0,t1,label\n1,1e300,1\n")
+    raises(DataFormatError, path, "line 2, column 2", "1e+300", "float32")
 
 
 @pytest.mark.parametrize("label", ["2.0", "-1", "0.5"])
@@ -306,6 +308,123 @@ def test_no_raw_numpy_traceback_chained(tmp_path):
     with pytest.raises(DataFormatError) as info:
         read_beats(write(tmp_path, "ecg.csv", "1,2,1\n1,x,0\n"))
     assert info.value.__cause__ is None
+
+
+# --- every error names the line and column of the file ---------------------------------------
+
+
+def test_text_label_on_line_1_is_an_error_not_a_header(tmp_path):
+    # the old parser took line 1 for a header and silently read 299 of 300 beats
+    rows = [f"0.{i % 10},0.5,0.25,1" for i in range(300)]
+    rows[0] = "0.1,0.5,0.25,normal"
+    path = write(tmp_path, "ecg.csv", "\n".join(rows) + "\n")
+    msg = raises(DataFormatError, path, "line 1, column 4 (the label)", "'normal'")
+    assert "1 (normal) or 0 (abnormal)" in msg
+    assert "not as a header" in msg and "column 1: '0.1'" in msg
+
+
+def test_value_cell_on_line_1_is_an_error_naming_line_1(tmp_path):
+    path = write(tmp_path, "ecg.csv", "0.1,abc,0.3,1\n0.4,0.5,0.6,0\n")
+    raises(DataFormatError, path, "line 1, column 2", "'abc'", "not as a header")
+
+
+def test_label_error_on_line_3(tmp_path):
+    path = write(tmp_path, "ecg.csv", "1,2,3,1\n4,5,6,0\n7,8,9,7\n")
+    raises(DataFormatError, path, "line 3, column 4 (the label)", "7 is not a tensorflow label")
+
+
+def test_text_label_on_line_3(tmp_path):
+    path = write(tmp_path, "ecg.csv", "1,2,3,1\n4,5,6,0\n7,8,9,abnormal\n")
+    raises(DataFormatError, path, "line 3, column 4 (the label)", "'abnormal'", "1 (normal)")
+
+
+def test_ucr_label_error_names_column_1(tmp_path):
+    path = write(tmp_path, "u.txt", "1 0.5 0.5\n\n9 0.5 0.5\n")
+    raises(DataFormatError, path, "line 3, column 1 (the label)", "9 is not a ucr label")
+
+
+def test_non_number_on_line_2_column_5(tmp_path):
+    path = write(tmp_path, "ecg.csv", "1,2,3,4,5,6,1\n1,2,3,4,x5,6,0\n")
+    raises(DataFormatError, path, "line 2, column 5:", "'x5' is not a number", "line 2")
+
+
+def test_ragged_line_4(tmp_path):
+    path = write(tmp_path, "ecg.csv", "1,2,3,1\n4,5,6,0\n7,8,9,1\n1,2,0\n")
+    raises(DataFormatError, path, "line 4: 3 values", "line 1 (the first beat) has 4", "column 4")
+
+
+def test_nan_on_line_2(tmp_path):
+    path = write(tmp_path, "ecg.csv", "1,2,3,1\n4,NaN,6,0\n")
+    raises(DataFormatError, path, "line 2, column 2", "'NaN'", "NaN or infinite")
+
+
+def test_empty_middle_cell_with_trailing_separators(tmp_path):
+    # the trailing separator on every row is fine; the empty cell in the middle is not
+    path = write(tmp_path, "ecg.csv", "1,2,3,1,\n4,5,,0,\n")
+    raises(DataFormatError, path, "line 2, column 3 is empty", "two separators in a row")
+
+
+def test_line_numbers_count_blank_lines_and_header(tmp_path):
+    path = write(tmp_path, "ecg.csv", "\na,b,label\n\n1,2,1\n\n3,inf,0\n")
+    raises(DataFormatError, path, "line 6, column 2", "'inf'")
+
+
+def test_value_too_large_for_float64(tmp_path):
+    raises(DataFormatError, write(tmp_path, "ecg.csv", "1,1e400,1\n"), "line 1, column 2", "1e400")
+
+
+def test_one_row_file(tmp_path):
+    beats = read_beats(write(tmp_path, "ecg.csv", "0.5,-0.5,1"))
+    assert len(beats) == 1 and beats.x.tolist() == [[0.5, -0.5]] and beats.y.tolist() == [0]
+
+
+def test_one_row_one_column(tmp_path):
+    assert read_beats(write(tmp_path, "b.csv", "2.5\n"), "csv").x.tolist() == [[2.5]]
+    raises(DataFormatError, write(tmp_path, "e.csv", "2.5\n"), "line 1", "one column")
+
+
+def test_only_separators(tmp_path):
+    raises(DataFormatError, write(tmp_path, "ecg.csv", ",,,\n,,,\n"), "line 1, column 1 is empty")
+
+
+def _slow_only(monkeypatch):
+    monkeypatch.setattr(table, "_fast", lambda *args: None)
+
+
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("ecg.csv", "t0,t1,label\n0.1,1e-3,1\n\n-2.5,.5,0\n"),
+        ("ecg.csv", "0.1;0.2;1;\n0.3;0.4;0;\n"),
+        ("u.txt", "  1.0e+00  -1.5e-01\n  2.0e+00   3.3e-01\n"),
+        ("u.tsv", "1\t0.3333333333333333\n2\t0.1\n"),
+    ],
+)
+def test_fast_and_slow_pass_give_the_same_arrays(tmp_path, monkeypatch, name, text):
+    path = write(tmp_path, name, text)
+    fast = read_beats(path)
+    _slow_only(monkeypatch)
+    slow = read_beats(path)
+    assert np.array_equal(fast.x, slow.x) and np.array_equal(fast.y, slow.y)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1,2,1\n3,4,0\n",
+        "a,b,label\n1,2,1\n3,4,0\n",
+        "1,2,1,\n3,4,0,\n",
+        "1;2;1\r\n3;4;0\r\n",
+        "\ufeff1\t2\t1\n3\t4\t0\n",
+    ],
+)
+def test_good_files_take_the_fast_path(tmp_path, monkeypatch, text):
+    def fail(*args):
+        raise AssertionError("the slow pass ran on a good file")
+
+    monkeypatch.setattr(table._Slow, "table", fail)
+    beats = read_beats(write(tmp_path, "ecg.csv", text))
+    assert beats.x.tolist() == [[1, 2], [3, 4]] and beats.y.tolist() == [0, 1]
 
 
 # --- the real ECG5000 -------------------------------------------------------------------------
