@@ -166,11 +166,13 @@ def _why(err: object, timeout: float) -> str:
 
 
 def _existing(path: Path, name: str, what: str) -> Path:
-    if path.is_dir() and (path / name).is_file():
-        return (path / name).absolute()
+    if path.is_dir():
+        for candidate in (name, *(f"{name}{s}" for s in (".gz", ".bz2", ".xz"))):
+            if (path / candidate).is_file():
+                return (path / candidate).absolute()
     if path.is_file():
         return path.absolute()
-    kind = f"a folder without {name}" if path.is_dir() else "not found"
+    kind = f"a folder without {name} (or {name}.gz/.bz2/.xz)" if path.is_dir() else "not found"
     msg = (
         f"data file {kind}: {path} (from {what}; relative paths start from {Path.cwd()}). "
         "Check the path, or give an absolute one."
