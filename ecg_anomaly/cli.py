@@ -41,15 +41,12 @@ def run_task(task: Callable[[DictConfig], Any], cfg: DictConfig) -> Any:
         apply_threads(cfg.get("threads"))
         return task(cfg)
     except Exception as err:
+        path = _record_failure(hydra_cfg, err)
         if not multirun:
             if isinstance(err, EcgAnomalyError):
                 log.error("%s", err)
                 sys.exit(2)
             raise
-        from ecg_anomaly.sweep import write_failure
-
-        path = write_failure(hydra_cfg.runtime.output_dir, err, list(hydra_cfg.overrides.task))
-        log.debug("job %s failed", hydra_cfg.job.num, exc_info=err)
         first = str(err).splitlines()[0] if str(err) else ""
         log.error(
             "job %s failed: %s: %s (details in %s)",
@@ -76,3 +73,14 @@ def apply_threads(threads: int | None) -> None:
     import torch
 
     torch.set_num_threads(threads)
+
+
+def _record_failure(hydra_cfg: Any, err: Exception) -> str | None:
+    """``failure.json`` in the run's folder, unless the folder was refused (it is not ours)."""
+    from ecg_anomaly.errors import RunFolderError
+
+    if hydra_cfg is None or isinstance(err, RunFolderError):
+        return None
+    from ecg_anomaly.sweep import write_failure
+
+    return str(write_failure(hydra_cfg.runtime.output_dir, err, list(hydra_cfg.overrides.task)))

@@ -140,7 +140,10 @@ def read_checkpoint(path: str | os.PathLike, key: str = "ckpt_path") -> dict[str
         raise CheckpointError(msg)
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
+    except pickle.UnpicklingError as err:
+        if "Unsupported global" not in str(err):  # junk bytes, not a pickled object
+            msg = f"{where} is not a readable PyTorch checkpoint ({_first_line(err)})"
+            raise CheckpointError(msg) from None
         msg = (
             f"{where} holds Python objects other than tensors and plain values, so it was not "
             "loaded: unpickling them could run arbitrary code. ecg-anomaly checkpoints never "
@@ -148,9 +151,8 @@ def read_checkpoint(path: str | os.PathLike, key: str = "ckpt_path") -> dict[str
         )
         raise CheckpointError(msg) from None
     except Exception as err:  # a truncated or foreign file fails in many ways inside torch.load
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         msg = (
-            f"{where} is not a readable PyTorch checkpoint ({reason}); "
+            f"{where} is not a readable PyTorch checkpoint ({_first_line(err)}); "
             "give a checkpoint written by ecg-anomaly-train"
         )
         raise CheckpointError(msg) from None
@@ -158,6 +160,10 @@ def read_checkpoint(path: str | os.PathLike, key: str = "ckpt_path") -> dict[str
         msg = f"{where} is not a Lightning checkpoint (no state_dict)"
         raise CheckpointError(msg)
     return ckpt
+
+
+def _first_line(err: BaseException) -> str:
+    return str(err).splitlines()[0] if str(err) else type(err).__name__
 
 
 def data_settings(ckpt: dict[str, Any]) -> tuple[dict[str, Any] | None, np.ndarray | None]:

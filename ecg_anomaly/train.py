@@ -13,7 +13,6 @@ Examples:
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import sys
@@ -55,12 +54,12 @@ def check_config(cfg: DictConfig) -> None:
 
 
 def run_overrides() -> list[str]:
-    """The command-line overrides of this run (without ``resume``), as Hydra recorded them."""
+    """The command-line overrides of this run, as Hydra recorded them."""
     from hydra.core.hydra_config import HydraConfig
 
     if not HydraConfig.initialized():
         return []
-    return [o for o in HydraConfig.get().overrides.task if not o.startswith("resume=")]
+    return list(HydraConfig.get().overrides.task)
 
 
 def build(cfg: DictConfig) -> tuple[Any, Any, Any, Any]:
@@ -114,18 +113,12 @@ def build(cfg: DictConfig) -> tuple[Any, Any, Any, Any]:
     return datamodule, model, trainer, detection[0]
 
 
-def finished_results(out_dir: Path, overrides: list[str]) -> dict[str, Any] | None:
-    """The results of a finished run of the same overrides in ``out_dir`` (None: none)."""
-    try:
-        results = json.loads((out_dir / "metrics.json").read_text())
-    except (OSError, ValueError):
-        return None
-    same = sorted(results.get("overrides") or []) == sorted(overrides)
-    return results if same else None
-
-
 def train(cfg: DictConfig) -> dict[str, Any]:
     """Run one experiment: fit, threshold, save the detector, test, write the results.
+
+    The run folder is claimed first (:func:`ecg_anomaly.runs.claim`): a folder in use or
+    holding a finished run is refused; ``resume=true`` reuses finished results or continues a
+    killed run from ``checkpoints/last.ckpt`` with the run's own saved settings.
 
     Args:
         cfg: The composed config (``conf/train.yaml``).
@@ -133,28 +126,48 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     Returns:
         The flat results written to ``metrics.json``.
     """
+    from ecg_anomaly.runs import claim, release, save_run_config
+
     check_config(cfg)
     out_dir = Path(cfg.paths.output_dir)
-    overrides = run_overrides()
-    if cfg.get("resume") and (done := finished_results(out_dir, overrides)) is not None:
-        log.info("%s already holds the results of this run: not run again (resume=true)", out_dir)
-        return done
+    overrides = [o for o in run_overrides() if not o.startswith(("resume=", "overwrite="))]
+    folder = claim(out_dir, overrides, resume=bool(cfg.get("resume")),
+                   overwrite=bool(cfg.get("overwrite")))  # fmt: skip
+    try:
+        if folder.finished is not None:
+            log.info("%s holds this run's results already: not run again (resume=true)", out_dir)
+            return folder.finished
+        if folder.resume_from is not None:
+            log.info("Resuming the run in %s from %s", out_dir, folder.resume_from)
+            cfg, overrides = folder.config, folder.overrides
+            cfg.ckpt_path = str(folder.resume_from)
+        else:
+            save_run_config(out_dir, cfg, overrides)
+        return _fit_and_test(cfg, out_dir, overrides)
+    finally:
+        release(out_dir)
+
+
+def _fit_and_test(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict[str, Any]:
+    from lightning.pytorch.utilities.exceptions import SIGTERMException
+
     # Lightning 2.6 calls a torch.utils._pytree API that torch 2.13 deprecates; harmless noise.
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
     if logging.getLogger().handlers:
         # Hydra already logs to the console and the run's log file; Lightning's own console
         # handler would print every message twice.
         logging.getLogger("lightning").handlers.clear()
+    if cfg.get("ckpt_path"):
+        from ecg_anomaly.detector import read_checkpoint
+
+        read_checkpoint(cfg.ckpt_path, "ckpt_path")  # refuse a bad or unsafe one before work
     datamodule, model, trainer, detection = build(cfg)
     detection.info["overrides"] = overrides
-
-    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
-    if trainer.interrupted:
-        msg = (
-            "training was interrupted; resume with "
-            f"ckpt_path={out_dir / 'checkpoints' / 'last.ckpt'}"
-        )
-        raise SystemExit(msg)
+    try:
+        # checkpoints hold tensors and plain values only: load them without unpickling code
+        trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=True)
+    except SIGTERMException:
+        raise SystemExit(143) from None  # pre-empted (SLURM): last.ckpt holds the last epoch
     trainer.save_checkpoint(out_dir / "checkpoints" / "model.ckpt", weights_only=False)
     trainer.test(model, datamodule=datamodule, verbose=False)
     return detection.results

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from ecg_anomaly.errors import ConfigError, EcgAnomalyError
 
 __all__ = ["ConfigError", "config_dir", "instantiate_group", "instantiate_node"]
+
+# The default run folder ends in the process id: two runs started in the same second (a seed
+# loop with '&', array jobs) get folders of their own (conf/hydra/default.yaml).
+OmegaConf.register_new_resolver("ecg_anomaly_pid", lambda: str(os.getpid()), replace=True)
 
 
 def config_dir() -> str:
