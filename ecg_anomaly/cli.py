@@ -38,6 +38,7 @@ def run_task(task: Callable[[DictConfig], Any], cfg: DictConfig) -> Any:
     hydra_cfg = HydraConfig.get() if HydraConfig.initialized() else None
     multirun = hydra_cfg is not None and hydra_cfg.mode == RunMode.MULTIRUN
     try:
+        quiet_console()
         apply_threads(cfg.get("threads"))
         return task(cfg)
     except Exception as err:
@@ -56,6 +57,32 @@ def run_task(task: Callable[[DictConfig], Any], cfg: DictConfig) -> Any:
             path,
         )
         return math.nan
+
+
+class _DropBanners(logging.Filter):
+    """Drops Lightning's advertising tips and hardware banners (kept in no log either)."""
+
+    NOISE = ("💡 Tip:", "GPU available:", "TPU available:", "HPU available:")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not any(n in record.getMessage() for n in self.NOISE)
+
+
+def quiet_console() -> None:
+    """No third-party tips or banners, and no line printed twice.
+
+    Hydra logs to the console and the run's log file; Lightning's own console handlers would
+    print every message a second time.
+    """
+    import lightning.pytorch  # noqa: F401  (adds its console handler when first imported)
+
+    if logging.getLogger().handlers:
+        for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
+            logging.getLogger(name).handlers.clear()
+    for name in ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _DropBanners) for f in logger.filters):
+            logger.addFilter(_DropBanners())
 
 
 def apply_threads(threads: int | None) -> None:

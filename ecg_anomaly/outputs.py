@@ -64,6 +64,7 @@ def write_outputs(
     figure_data: Any | None = None,
     formats: Sequence[str] = ("png",),
     title: str = "",
+    warnings: Sequence[str] = (),
 ) -> dict[str, Path]:
     """Write ``scores.csv``, ``metrics.json`` and (given figure data) ``plots/`` and ``report.md``.
 
@@ -74,6 +75,7 @@ def write_outputs(
         figure_data: A :class:`~ecg_anomaly.plots.report.FigureData`; None skips the report.
         formats: Plot file formats.
         title: Experiment, model and seed, for the report's and the figures' titles.
+        warnings: Sanity checks that failed, shown at the top of ``report.md``.
 
     Returns:
         The files written, by name.
@@ -101,6 +103,7 @@ def write_outputs(
             out_dir / "report.md",
             title=f"Run report: {title}" if title else "Run report",
             evaluation=main,
+            warnings=warnings,
             tables=tables,
             figures=figures,
             files=FILES,

@@ -153,10 +153,6 @@ def _fit_and_test(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict[
 
     # Lightning 2.6 calls a torch.utils._pytree API that torch 2.13 deprecates; harmless noise.
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
-    if logging.getLogger().handlers:
-        # Hydra already logs to the console and the run's log file; Lightning's own console
-        # handler would print every message twice.
-        logging.getLogger("lightning").handlers.clear()
     if cfg.get("ckpt_path"):
         from ecg_anomaly.detector import read_checkpoint
 

@@ -87,7 +87,7 @@ class ResumeCheckpoint(Callback):
         # or a resume would run the epoch again.
         self._rng = _rng_state()
         tmp = self.dirpath / f".{LAST}.{os.getpid()}.tmp"
-        trainer.save_checkpoint(tmp)
+        trainer.save_checkpoint(tmp, weights_only=False)
         if trainer.is_global_zero:
             os.replace(tmp, self.last)
         trainer.strategy.barrier("resume-checkpoint")

@@ -25,7 +25,6 @@ import lightning as L
 import numpy as np
 import torch
 from lightning.pytorch.callbacks import Callback
-from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
 from ecg_anomaly.anomaly.evaluation import DECIDING, Evaluation, evaluate
 from ecg_anomaly.anomaly.scoring import ScoreCollector, SplitScores, score_split
@@ -85,6 +84,7 @@ class DetectionCallback(Callback):
         self._scored_model: int | None = None
         self._fit: dict[str, Any] = {}
         self._collector: ScoreCollector | None = None
+        self._first_loss: float | None = None
 
     # -- fitting ---------------------------------------------------------------------------
 
@@ -104,12 +104,37 @@ class DetectionCallback(Callback):
                 raise ConfigError(msg)
         self._fit = {"started": time.perf_counter()}
 
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: Any) -> None:
+        loss = trainer.callback_metrics.get("train/loss")
+        if loss is not None and self._first_loss is None:
+            self._first_loss = float(loss)
+
     def on_train_end(self, trainer: L.Trainer, pl_module: Any) -> None:
         # The last epoch's losses (callback_metrics are cleared once fitting is torn down).
         metrics = trainer.callback_metrics
         self._fit["losses"] = {
             k: float(v) for k, v in metrics.items() if k.startswith(("train/", "val/"))
         }
+        last = self._fit["losses"].get("train/loss")
+        several = trainer.current_epoch >= 2  # epochs run, counting those before a resume
+        if several and None not in (self._first_loss, last) and not last < self._first_loss:
+            self._warn(
+                trainer,
+                f"the training loss did not go down ({self._first_loss:.4g} after the first "
+                f"epoch, {last:.4g} after the last): the model learned nothing; check the "
+                "learning rate, the loss and the data",
+            )
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"first_loss": self._first_loss}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self._first_loss = state_dict.get("first_loss")
+
+    def _warn(self, trainer: L.Trainer, message: str) -> None:
+        self._fit.setdefault("warnings", []).append(message)
+        if trainer.is_global_zero:
+            log.warning(message)
 
     def on_fit_end(self, trainer: L.Trainer, pl_module: Any) -> None:
         # After every on_train_end: thresholds see the final weights (best weights restored).
@@ -142,8 +167,20 @@ class DetectionCallback(Callback):
         }
         deciding = values.pop(DECIDING, float(pl_module.threshold))
         pl_module.set_thresholds(deciding, values)
-        shown = ", ".join(f"{k} = {v:.6g}" for k, v in pl_module.thresholds.items())
-        rank_zero_info(f"Fitted {type(self.threshold).__name__}: {shown}")
+        train = self._scored.get("train")
+        rule = self.threshold
+        if train is not None and rule is not None and rule.fit_on == "train":
+            share = float((train.normal_scores() >= deciding).mean())
+            if share in (0.0, 1.0):
+                what = "every" if share == 1.0 else "no"
+                self._warn(
+                    trainer,
+                    f"the threshold {deciding:.6g} flags {what} normal training beat: it cannot "
+                    "tell normal beats from abnormal ones; check the threshold's settings",
+                )
+        if trainer.is_global_zero:
+            shown = ", ".join(f"{k} = {v:.6g}" for k, v in pl_module.thresholds.items())
+            log.info("Fitted %s: %s", type(self.threshold).__name__, shown)
 
     # -- testing ---------------------------------------------------------------------------
 
@@ -180,8 +217,9 @@ class DetectionCallback(Callback):
         loggable = {k: float(v) for k, v in main.metrics.items() if math.isfinite(float(v))}
         pl_module.log_dict(loggable, sync_dist=True)
         self.results = self._results(trainer, pl_module)
-        for warning in main.warnings:
-            rank_zero_warn(warning)
+        if trainer.is_global_zero:
+            for warning in (w for ev in self.evaluations.values() for w in ev.warnings):
+                log.warning(warning)
 
     def on_test_end(self, trainer: L.Trainer, pl_module: Any) -> None:
         if self.output_dir is None or not trainer.is_global_zero:
@@ -199,6 +237,7 @@ class DetectionCallback(Callback):
         write_outputs(
             self.output_dir,
             results=self.results,
+            warnings=self.results["warnings"],
             evaluations=self.evaluations,
             figure_data=data,
             formats=self.formats,
@@ -224,7 +263,10 @@ class DetectionCallback(Callback):
             "positive_class": "abnormal (label 1)",
             "model": type(pl_module).__name__,
             "split": next(iter(self.evaluations)),
-            "warnings": [w for ev in self.evaluations.values() for w in ev.warnings],
+            "warnings": [
+                *self._fit.get("warnings", []),
+                *(w for ev in self.evaluations.values() for w in ev.warnings),
+            ],
         }
         if "epochs" in self._fit:
             results["epochs"] = self._fit["epochs"]

@@ -79,6 +79,7 @@ class BeatsDataModule(L.LightningDataModule):
         self.normalizer: Normalizer | None = None
         self.source_path: Path | None = None
         self._x: np.ndarray | None = None
+        self._fingerprints: np.ndarray | None = None
         self._tensors: tuple[torch.Tensor, ...] = ()
         self._rows: dict[str, np.ndarray] = {}
         self._device = torch.device("cpu")
@@ -263,7 +264,9 @@ class BeatsDataModule(L.LightningDataModule):
     def training_fingerprints(self) -> np.ndarray:
         """One 63-bit fingerprint per training beat (see :func:`beat_fingerprints`)."""
         self._require_setup()
-        return beat_fingerprints(self._x[self._rows["train"]])
+        if self._fingerprints is None:  # computed once: every checkpoint carries them
+            self._fingerprints = beat_fingerprints(self._x[self._rows["train"]])
+        return self._fingerprints
 
     def state_dict(self) -> dict[str, Any]:
         """Saved by Lightning in every checkpoint: the split settings and training fingerprints."""

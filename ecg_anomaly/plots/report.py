@@ -146,6 +146,7 @@ def write_report_md(
     *,
     title: str,
     evaluation: Evaluation,
+    warnings: Sequence[str],
     tables: Mapping[str, Mapping[str, Any]],
     figures: Mapping[str, Path],
     files: Mapping[str, str],
@@ -156,6 +157,7 @@ def write_report_md(
         path: The Markdown file.
         title: Its heading.
         evaluation: The evaluated split.
+        warnings: Sanity checks that failed (inverted scores, a useless threshold, ...).
         tables: Metric tables by heading (e.g. the deciding threshold, each extra one).
         figures: Figure files by key of :data:`PLOT_TITLES`.
         files: The run's other files and what each holds.
@@ -177,8 +179,8 @@ def write_report_md(
         "threshold.",
         "",
     ]
-    if evaluation.warnings:
-        lines += ["## Warnings", "", *(f"- **{w}**" for w in evaluation.warnings), ""]
+    if warnings:
+        lines += ["## Warnings", "", *(f"- **{w}**" for w in warnings), ""]
     for heading, table in tables.items():
         lines += [f"## {heading}", "", "| metric | value |", "|---|---:|"]
         lines += [f"| {k} | {_format(v)} |" for k, v in table.items()]
