@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ecg_anomaly.data.beats_module import (
     SETTINGS_KEY,
@@ -16,9 +19,24 @@ from ecg_anomaly.data.labels import NORMAL
 from ecg_anomaly.data.parsing import LAYOUTS, Beats, read_beats
 from ecg_anomaly.data.sources import SOURCES, resolve_data_path
 from ecg_anomaly.data.splits import cut_rows
-from ecg_anomaly.errors import DataFormatError
+from ecg_anomaly.errors import ConfigError, DataFormatError, DataNotFoundError
 
-__all__ = ["SETTINGS_KEY", "SPLITS", "TEST_SPLITS", "ECG5000DataModule"]
+__all__ = ["PROTOCOLS", "SETTINGS_KEY", "SPLITS", "TEST_SPLITS", "ECG5000DataModule"]
+
+#: How the test part is made: cut from the one file, or the UCR archive's TEST file.
+PROTOCOLS = ("split", "ucr")
+
+
+def _sibling(train: Path) -> Path:
+    """``ECG5000_TEST.txt`` beside ``ECG5000_TRAIN.txt`` (any name with TRAIN in it)."""
+    name = train.name
+    if "TRAIN" not in name:
+        msg = (
+            f"data.protocol=ucr needs the test file: {train} has no 'TRAIN' in its name to find "
+            "its TEST sibling; give it with data.test_path=/path/to/ECG5000_TEST.txt"
+        )
+        raise ConfigError(msg)
+    return train.with_name(name.replace("TRAIN", "TEST"))
 
 
 class ECG5000DataModule(BeatsDataModule):
@@ -40,9 +58,15 @@ class ECG5000DataModule(BeatsDataModule):
         cache_dir: Download cache folder (default: the user cache folder).
         download: Allow downloading when no local file is found.
         timeout: Download timeout in seconds.
-        test_size: Fraction of all beats held out for testing.
+        test_size: Fraction of all beats held out for testing (``protocol="split"``).
         val_size: Fraction of the training part held out for validation (``0`` = none).
         split_seed: Seed of both splits (the tutorial's ``random_state=21``).
+        protocol: ``"split"`` cuts the test part from the one file (the tutorial);
+            ``"ucr"`` is the UCR archive's own protocol: train on ``ECG5000_TRAIN``, test on
+            ``ECG5000_TEST`` (``test_path``, by default the TRAIN file's sibling), validation
+            carved from TRAIN. Rows of the TEST file are numbered after those of TRAIN.
+        test_path: The test file of the ``ucr`` protocol (None: the sibling of ``path`` with
+            ``TEST`` for ``TRAIN`` in its name).
         **kwargs: Those of :class:`~ecg_anomaly.data.beats_module.BeatsDataModule`
             (``normalization``, ``normal_only``, ``batch_size``, ``eval_batch_size``,
             ``shuffle``, ``seed``, ``test_split``).
@@ -59,6 +83,8 @@ class ECG5000DataModule(BeatsDataModule):
         test_size: float = 0.2,
         val_size: float = 0.0,
         split_seed: int = 21,
+        protocol: str = "split",
+        test_path: str | os.PathLike | None = None,
         **kwargs: Any,
     ) -> None:
         fraction = (lambda v: 0 <= v < 1, "a fraction in [0, 1)")
@@ -68,6 +94,7 @@ class ECG5000DataModule(BeatsDataModule):
             source=(source, lambda v: v in SOURCES, SOURCES),
             layout=(layout, lambda v: v in LAYOUTS, LAYOUTS),
             timeout=(timeout, lambda v: v > 0, "a number of seconds > 0"),
+            protocol=(protocol, lambda v: v in PROTOCOLS, PROTOCOLS),
         )
         super().__init__(**kwargs)
         self.path = path
@@ -79,7 +106,10 @@ class ECG5000DataModule(BeatsDataModule):
         self.test_size = test_size
         self.val_size = val_size
         self.split_seed = split_seed
+        self.protocol = protocol
+        self.test_path = test_path
         self.beats: Beats | None = None
+        self._test_file: Path | None = None
 
     def _resolve(self, download: bool):
         return resolve_data_path(
@@ -103,9 +133,13 @@ class ECG5000DataModule(BeatsDataModule):
         beats = read_beats(
             self._resolve(download=False), self.layout, require_labels=not whole_file
         )
-        rows = cut_rows(
-            len(beats), self.test_size, self.val_size, self.split_seed, beats.path, not whole_file
-        )
+        if self.protocol == "ucr":
+            beats, rows = self._ucr_protocol(beats)
+        else:
+            rows = cut_rows(
+                len(beats), self.test_size, self.val_size, self.split_seed, beats.path,
+                not whole_file,
+            )  # fmt: skip
         if not whole_file and not (beats.y[rows["train"]] == NORMAL).any():
             msg = (
                 f"the training split of {beats.path} holds no normal beats, so an autoencoder has "
@@ -115,6 +149,32 @@ class ECG5000DataModule(BeatsDataModule):
             raise DataFormatError(msg)
         self.set_beats(beats.x, beats.y, beats.classes, rows, beats.path)
         self.beats = beats
+
+    def _ucr_protocol(self, train: Beats) -> tuple[Beats, dict[str, np.ndarray]]:
+        """TRAIN and TEST files as one table; the validation part carved from TRAIN."""
+        test_path = Path(self.test_path).expanduser() if self.test_path else _sibling(train.path)
+        if not test_path.is_file():
+            msg = (
+                f"data.protocol=ucr tests on the archive's TEST file, but {test_path} does not "
+                "exist; give it with data.test_path=/path/to/ECG5000_TEST.txt (the download of "
+                "data.source=ucr puts it beside ECG5000_TRAIN.txt)"
+            )
+            raise DataNotFoundError(msg)
+        test = read_beats(test_path, self.layout, seq_len=train.seq_len, require_labels=True)
+        inner = cut_rows(len(train), 0.0, self.val_size, self.split_seed, train.path)
+        rows = {**inner, "test": np.arange(len(train), len(train) + len(test))}
+        classes = None
+        if train.classes is not None and test.classes is not None:
+            classes = np.concatenate([train.classes, test.classes])
+        both = Beats(
+            x=np.concatenate([train.x, test.x]),
+            y=np.concatenate([train.y, test.y]),
+            classes=classes,
+            path=train.path,
+            layout=train.layout,
+        )
+        self._test_file = test.path
+        return both, rows
 
     def settings(self) -> dict[str, Any]:
         """The settings that cut the splits and normalise the beats (plain values)."""
@@ -126,6 +186,8 @@ class ECG5000DataModule(BeatsDataModule):
             "test_size": float(self.test_size),
             "val_size": float(self.val_size),
             "split_seed": int(self.split_seed),
+            "protocol": self.protocol,
+            "test_path": str(self._test_file) if self._test_file else None,
             "normalization": self.normalization,
             "beats": len(self.beats),
             "seq_len": self.beats.seq_len,
