@@ -17,7 +17,12 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
-from ecg_anomaly.anomaly.metrics import ranking_metrics, threshold_metrics
+from ecg_anomaly.anomaly.metrics import (
+    METRIC_NAMES,
+    as_numpy,
+    ranking_metrics,
+    threshold_metrics,
+)
 from ecg_anomaly.anomaly.scoring import SplitScores
 from ecg_anomaly.data.labels import ABNORMAL, NORMAL
 
@@ -25,17 +30,7 @@ from ecg_anomaly.data.labels import ABNORMAL, NORMAL
 DECIDING = "threshold"
 
 #: Metrics shown in the console table and report, in order.
-TABLE_METRICS = (
-    "accuracy",
-    "precision",
-    "recall",
-    "specificity",
-    "f1",
-    "auroc",
-    "auprc",
-    "normal_precision",
-    "normal_recall",
-)
+TABLE_METRICS = METRIC_NAMES
 
 ArrayT = TypeVar("ArrayT", np.ndarray, torch.Tensor)
 
@@ -52,6 +47,27 @@ def flag(scores: ArrayT, threshold: float | torch.Tensor) -> ArrayT:
     """
     flags = scores >= threshold
     return flags.long() if isinstance(flags, torch.Tensor) else np.asarray(flags, dtype=np.int64)
+
+
+def detection_metrics(
+    scores: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor, threshold: float
+) -> dict[str, float | int]:
+    """All of :data:`METRIC_NAMES` and the confusion matrix, for one threshold.
+
+    Args:
+        scores: Anomaly scores, shape ``(n,)``, higher = more abnormal.
+        labels: ``0`` normal, ``1`` abnormal, shape ``(n,)``.
+        threshold: The decision threshold (see :func:`flag`).
+    """
+    s, y = as_numpy(scores), as_numpy(labels)
+    if s.size == 0 or s.size != y.size:
+        msg = (
+            "need as many scores as labels, and at least one; "
+            f"got {s.size} scores and {y.size} labels"
+        )
+        raise ValueError(msg)
+    out = threshold_metrics(flag(s, threshold), y)
+    return {**ranking_metrics(s, y), **out}
 
 
 @dataclass(frozen=True, eq=False)

@@ -89,30 +89,8 @@ def ranking_metrics(scores: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     }
 
 
-def detection_metrics(
-    scores: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor, threshold: float
-) -> dict[str, float | int]:
-    """All of :data:`METRIC_NAMES` and the confusion matrix, for one threshold.
-
-    Args:
-        scores: Anomaly scores, shape ``(n,)``, higher = more abnormal.
-        labels: ``0`` normal, ``1`` abnormal, shape ``(n,)``.
-        threshold: The decision threshold (see :func:`~ecg_anomaly.anomaly.evaluation.flag`).
-    """
-    from ecg_anomaly.anomaly.evaluation import flag
-
-    s, y = _as_numpy(scores), _as_numpy(labels)
-    if s.size == 0 or s.size != y.size:
-        msg = (
-            "need as many scores as labels, and at least one; "
-            f"got {s.size} scores and {y.size} labels"
-        )
-        raise ValueError(msg)
-    out = threshold_metrics(flag(s, threshold), y)
-    return {**ranking_metrics(s, y), **out}
-
-
-def _as_numpy(x: np.ndarray | torch.Tensor) -> np.ndarray:
+def as_numpy(x: np.ndarray | torch.Tensor) -> np.ndarray:
+    """A flat NumPy array of an array or tensor."""
     if isinstance(x, torch.Tensor):
         x = x.detach().cpu().numpy()
     return np.asarray(x).ravel()

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
-import numpy as np
 import torch
 from lightning.pytorch.callbacks import Callback
 
@@ -280,40 +279,21 @@ class DetectionCallback(Callback):
         return results
 
     def _figure_data(self, trainer: L.Trainer, pl_module: Any, main: Evaluation) -> Any:
-        from ecg_anomaly.plots import example_rows, read_loss_history
-        from ecg_anomaly.plots.report import Examples, FigureData
+        from ecg_anomaly.plots import read_loss_history
+        from ecg_anomaly.plots.gather import gather_figure_data
 
-        dm, s = trainer.datamodule, main.scores
-        beats = dm.raw_beats(s.rows) if hasattr(dm, "raw_beats") else None
-        data = FigureData(evaluation=main, beats=beats, latent=self.latent)
-        data.seed = int(self.info.get("seed") or 0)
-        if beats is not None and s.labels is not None:
-            picked = example_rows(s.scores, s.labels)
-            pos = np.asarray(list(picked.values()))
-            x = _normalised(pl_module, beats[pos])
-            recon = pl_module.reconstruct(x)
-            if recon is not None and len(pos):
-                data.examples = Examples(
-                    x.cpu().numpy(), recon.cpu().numpy(), s.labels[pos], s.scores[pos], s.rows[pos]
-                )
-            keep = np.arange(len(s))
-            if len(keep) > self.max_latent_points:
-                rng = np.random.default_rng(data.seed)
-                keep = np.sort(rng.choice(len(s), self.max_latent_points, replace=False))
-            codes = pl_module.encode(_normalised(pl_module, beats[keep])) if self.latent else None
-            if codes is not None:
-                data.codes, data.code_labels = codes.flatten(1).cpu().numpy(), s.labels[keep]
-        train = self._train_scores(trainer, pl_module, s)
-        data.train_scores = None if train is None else train.normal_scores()
+        train = self._train_scores(trainer, pl_module, main.scores)
         loss_csv = self._loss_csv(trainer)
-        data.loss_history = read_loss_history(loss_csv) if loss_csv else {}
-        if hasattr(dm, "class_counts"):
-            data.class_counts = dm.class_counts()
-        if s.classes is not None:
-            from ecg_anomaly.data.labels import UCR_CLASS_NAMES
-
-            data.class_names = UCR_CLASS_NAMES
-        return data
+        return gather_figure_data(
+            pl_module,
+            trainer.datamodule,
+            main,
+            train_scores=None if train is None else train.normal_scores(),
+            loss_history=read_loss_history(loss_csv) if loss_csv else {},
+            latent=self.latent,
+            max_latent_points=self.max_latent_points,
+            seed=int(self.info.get("seed") or 0),
+        )
 
     def _train_scores(self, trainer: L.Trainer, pl_module: Any, main: SplitScores) -> Any:
         if main.split == "train":
@@ -330,7 +310,3 @@ class DetectionCallback(Callback):
                 logger.save()  # flush the last epoch's losses before reading them
                 return Path(logger.log_dir) / "metrics.csv"
         return None if self.loss_csv is None else Path(self.loss_csv)
-
-
-def _normalised(pl_module: Any, beats: np.ndarray) -> torch.Tensor:
-    return pl_module.normalizer(torch.as_tensor(beats, device=pl_module.device))

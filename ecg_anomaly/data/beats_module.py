@@ -78,6 +78,8 @@ class BeatsDataModule(L.LightningDataModule):
         self.test_split = test_split
         self.normalizer: Normalizer | None = None
         self.source_path: Path | None = None
+        #: Names of the source's class codes, for plots (e.g. the UCR archive's five classes).
+        self.class_names: dict[int, str] | None = None
         self._x: np.ndarray | None = None
         self._fingerprints: np.ndarray | None = None
         self._tensors: tuple[torch.Tensor, ...] = ()

@@ -15,7 +15,7 @@ from ecg_anomaly.data.beats_module import (
     BeatsDataModule,
     check_settings,
 )
-from ecg_anomaly.data.labels import NORMAL
+from ecg_anomaly.data.labels import NORMAL, UCR_CLASS_NAMES
 from ecg_anomaly.data.parsing import LAYOUTS, Beats, read_beats
 from ecg_anomaly.data.sources import SOURCES, resolve_data_path
 from ecg_anomaly.data.splits import cut_rows
@@ -148,6 +148,7 @@ class ECG5000DataModule(BeatsDataModule):
             )
             raise DataFormatError(msg)
         self.set_beats(beats.x, beats.y, beats.classes, rows, beats.path)
+        self.class_names = UCR_CLASS_NAMES if beats.classes is not None else None
         self.beats = beats
 
     def _ucr_protocol(self, train: Beats) -> tuple[Beats, dict[str, np.ndarray]]:

@@ -7,7 +7,8 @@ import math
 import pytest
 import torch
 
-from ecg_anomaly.anomaly.metrics import METRIC_NAMES, detection_metrics
+from ecg_anomaly.anomaly.evaluation import detection_metrics
+from ecg_anomaly.anomaly.metrics import METRIC_NAMES
 
 
 def test_threshold_metrics_match_a_hand_computed_confusion_matrix():
