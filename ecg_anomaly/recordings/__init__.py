@@ -1,0 +1,1 @@
+"""Real ECG recordings: read them, find the beats, cut them like ECG5000."""
