@@ -125,8 +125,7 @@ class RecordingBeats:
 def extract_beats(
     recording: Recording,
     seq_len: int = segment.SEQ_LEN,
-    before_s: float = segment.BEFORE_S,
-    next_before_s: float = segment.NEXT_BEFORE_S,
+    window: segment.Window | str = "ecg5000",
     qrs_sign: int | None = segment.ECG5000_QRS_SIGN,
     min_votes: int = MIN_VOTES,
 ) -> RecordingBeats:
@@ -136,8 +135,8 @@ def extract_beats(
         recording: From :func:`~ecg_anomaly.recordings.io.read_recording` (or
             :func:`~ecg_anomaly.recordings.io.recording_from_array`).
         seq_len: Values per cut beat (the model's input length).
-        before_s: Window start, seconds before the R peak.
-        next_before_s: Window end, seconds before the next R peak.
+        window: Where each beat is cut: ``"ecg5000"`` (as ECG5000, for ECG5000-trained
+            models), ``"centred"``, or a :class:`~ecg_anomaly.recordings.segment.Window`.
         qrs_sign: QRS direction of the output beats (-1 as ECG5000; None: as recorded).
         min_votes: Detectors that must agree on a beat.
 
@@ -147,7 +146,7 @@ def extract_beats(
     fs = recording.fs
     peaks = detect_peaks(recording.signal, fs, min_votes=min_votes)
     cut = segment.cut_beats(
-        peaks.clean, peaks.sample, fs, peaks.polarity, seq_len, before_s, next_before_s, qrs_sign
+        peaks.clean, peaks.sample, fs, peaks.polarity, seq_len, window, qrs_sign
     )
     rr_prev, rr_next = rr_intervals(peaks.sample, fs)
     early = prematurity(rr_prev)

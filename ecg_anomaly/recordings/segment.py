@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ecg_anomaly.utils.config import ConfigError
+
 #: Default window start, seconds before the beat's R peak (measured best, see module doc).
 BEFORE_S = 0.02
 #: Default window end, seconds before the next beat's R peak.
@@ -23,6 +25,50 @@ NEXT_BEFORE_S = 0.06
 SEQ_LEN = 140
 #: Sign of the QRS complex in ECG5000's beats (it points down).
 ECG5000_QRS_SIGN = -1
+
+
+@dataclass(frozen=True)
+class Window:
+    """Where a beat's window lies, around its R peak ``R_i``.
+
+    ``[R_i - before_s - before_rr * RR_prev, R_i + after_rr * RR_next - next_before_s]``, with
+    ``RR_prev``, ``RR_next`` the intervals to the previous and next beat (seconds).
+
+    Attributes:
+        before_s: Fixed time before the R peak where the window starts (seconds).
+        before_rr: Fraction of the previous RR interval added before that.
+        after_rr: Fraction of the next RR interval where the window ends...
+        next_before_s: ...less this fixed time (seconds).
+    """
+
+    before_s: float = BEFORE_S
+    before_rr: float = 0.0
+    after_rr: float = 1.0
+    next_before_s: float = NEXT_BEFORE_S
+
+
+#: Named windows. ``ecg5000``: ``[R_i - 0.02 s, R_{i+1} - 0.06 s]``, the best match of ECG5000's
+#: beats (needed by ECG5000-trained checkpoints). ``centred``: from half-way after the previous
+#: beat to half-way to the next, so a beat's own P wave is in its window and an early beat's R
+#: peak sits early in it.
+WINDOWS: dict[str, Window] = {
+    "ecg5000": Window(),
+    "centred": Window(before_s=0.0, before_rr=0.5, after_rr=0.5, next_before_s=0.0),
+}
+
+
+def as_window(window: Window | str) -> Window:
+    """A :class:`Window` from itself or its name in :data:`WINDOWS`.
+
+    Raises:
+        ConfigError: Unknown name.
+    """
+    if isinstance(window, Window):
+        return window
+    if window not in WINDOWS:
+        msg = f"unknown beat window {window!r}; choose one of {', '.join(WINDOWS)}"
+        raise ConfigError(msg)
+    return WINDOWS[window]
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,31 +93,28 @@ class Segments:
 
 
 def beat_windows(
-    peaks: np.ndarray,
-    fs: float,
-    n_samples: int,
-    before_s: float = BEFORE_S,
-    next_before_s: float = NEXT_BEFORE_S,
+    peaks: np.ndarray, fs: float, n_samples: int, window: Window | str = "ecg5000"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Window ``[start, stop]`` (in samples) of each beat, and which beats fit in the signal.
 
-    The last beat has no next beat: its window ends where the next beat would be after the
-    median RR interval of the last (up to) eight beats.
+    The first beat has no previous beat and the last no next one: the median of the first
+    (last) eight RR intervals stands in for the missing interval.
 
     Returns:
         ``(start, stop, inside)``: float arrays of window bounds, and a mask of the windows
-        that lie within ``[0, n_samples - 1]`` and are longer than ``before_s``.
+        that lie within ``[0, n_samples - 1]`` and hold more than the R peak.
     """
+    w = as_window(window)
     peaks = np.asarray(peaks, dtype=np.float64)
-    if len(peaks) == 0:
+    if len(peaks) < 2:
         empty = np.empty(0)
         return empty, empty, np.empty(0, dtype=bool)
     rr = np.diff(peaks)
-    last_rr = np.median(rr[-8:]) if len(rr) else np.nan
-    nxt = np.append(peaks[1:], peaks[-1] + last_rr)
-    start = peaks - before_s * fs
-    stop = nxt - next_before_s * fs
-    inside = (start >= 0) & (stop <= n_samples - 1) & (stop - start > before_s * fs)
+    rr_prev = np.concatenate([[np.median(rr[:8])], rr])
+    rr_next = np.concatenate([rr, [np.median(rr[-8:])]])
+    start = peaks - w.before_s * fs - w.before_rr * rr_prev
+    stop = peaks + w.after_rr * rr_next - w.next_before_s * fs
+    inside = (start >= 0) & (stop <= n_samples - 1) & (stop - peaks > 0.05 * fs)
     return start, stop, inside
 
 
@@ -100,8 +143,7 @@ def cut_beats(
     fs: float,
     polarity: int = 1,
     seq_len: int = SEQ_LEN,
-    before_s: float = BEFORE_S,
-    next_before_s: float = NEXT_BEFORE_S,
+    window: Window | str = "ecg5000",
     qrs_sign: int | None = ECG5000_QRS_SIGN,
     normalize: bool = True,
 ) -> Segments:
@@ -114,8 +156,7 @@ def cut_beats(
         polarity: The recording's QRS direction (+1 up, -1 down), from
             :func:`~ecg_anomaly.recordings.peaks.detect_peaks`.
         seq_len: Values per beat.
-        before_s: Window start, seconds before the R peak.
-        next_before_s: Window end, seconds before the next R peak.
+        window: A :class:`Window` or its name in :data:`WINDOWS`.
         qrs_sign: Direction the QRS should have in the output (-1: down, as ECG5000); None
             keeps the recording's direction.
         normalize: Z-normalise each beat.
@@ -124,7 +165,7 @@ def cut_beats(
         The :class:`Segments` (beats whose window leaves the signal are left out).
     """
     signal = np.asarray(signal, dtype=np.float64)
-    start, stop, inside = beat_windows(peaks, fs, len(signal), before_s, next_before_s)
+    start, stop, inside = beat_windows(peaks, fs, len(signal), window)
     index = np.flatnonzero(inside)
     x = resample_windows(signal, start[index], stop[index], seq_len)
     if qrs_sign is not None:
