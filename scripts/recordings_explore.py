@@ -60,7 +60,7 @@ def part_window() -> None:
 
     def r_of(signal: np.ndarray, a: float, b: float, sign: int | None = -1) -> float:
         window = Window(before_s=a, next_before_s=b)
-        cut = cut_beats(signal, peaks.sample, rec.fs, peaks.polarity, 140, window, sign)
+        cut = cut_beats(signal, peaks.position, rec.fs, peaks.polarity, 140, window, sign)
         return float(np.corrcoef(cut.x[normal[cut.index]].mean(0), template)[0, 1])
 
     print("\n## Window: r(mean normal beat of record 100, ECG5000 mean normal beat)\n")

@@ -47,7 +47,7 @@ class RecordingBeats:
         qrs: Each beat's fixed window ``[R - 0.15 s, R + 0.25 s]``, z-normalised, float32
             ``(n, 64)``: a shape that does not depend on the RR interval (for clustering).
         sample: Sample index of each beat's R peak (int64).
-        time: Time of the R peak in seconds.
+        time: Time of the R peak in seconds (between samples: see ``Peaks.position``).
         rr_prev: RR interval before the beat, seconds (NaN for the recording's first beat).
         rr_next: RR interval after the beat, seconds (NaN for the last beat).
         prematurity: One-sided prematurity (0 = on time or late).
@@ -146,9 +146,9 @@ def extract_beats(
     fs = recording.fs
     peaks = detect_peaks(recording.signal, fs, min_votes=min_votes)
     cut = segment.cut_beats(
-        peaks.clean, peaks.sample, fs, peaks.polarity, seq_len, window, qrs_sign
+        peaks.clean, peaks.position, fs, peaks.polarity, seq_len, window, qrs_sign
     )
-    rr_prev, rr_next = rr_intervals(peaks.sample, fs)
+    rr_prev, rr_next = rr_intervals(peaks.position, fs)
     early = prematurity(rr_prev)
     n = len(peaks)
     symbol = np.full(n, "", dtype=object)
@@ -161,7 +161,7 @@ def extract_beats(
     aami = np.array([aami_class(s) for s in symbol], dtype=str).reshape(n)
     label = np.where(aami == "", UNKNOWN, (aami != NORMAL_CLASS).astype(np.int64))
     keep = cut.index
-    at = peaks.sample[keep].astype(np.float64)
+    at = peaks.position[keep]
     qrs = segment.resample_windows(
         peaks.clean, at - QRS_WINDOW_S[0] * fs, at + QRS_WINDOW_S[1] * fs, QRS_LEN
     )
@@ -169,7 +169,7 @@ def extract_beats(
         x=cut.x,
         qrs=segment.znormalize(qrs).astype(np.float32).reshape(-1, QRS_LEN),
         sample=peaks.sample[keep],
-        time=peaks.sample[keep] / fs,
+        time=peaks.position[keep] / fs,
         rr_prev=rr_prev[keep],
         rr_next=rr_next[keep],
         prematurity=early[keep],

@@ -48,5 +48,5 @@ def pvc_rich() -> SyntheticRecording:
 
 @pytest.fixture(scope="session")
 def bigeminy_like() -> SyntheticRecording:
-    """Three minutes at 250 Hz where half the beats are wide ectopic beats, 25 % premature."""
-    return simulate_recording(180.0, 250.0, ectopic_fraction=0.5, prematurity=0.25, seed=11)
+    """Two minutes at 250 Hz where half the beats are wide ectopic beats, 25 % premature."""
+    return simulate_recording(120.0, 250.0, ectopic_fraction=0.5, prematurity=0.25, seed=11)

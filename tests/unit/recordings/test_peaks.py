@@ -105,3 +105,26 @@ def test_flat_signal_has_no_beats():
 def test_annotation_rescaling_matches_resampling():
     ann = Annotations(np.array([0, 360, 720]), np.array(["N", "N", "V"]))
     assert ann.rescaled(250 / 360).sample.tolist() == [0, 250, 500]
+
+
+def test_refine_finds_the_vertex_between_samples():
+    from ecg_anomaly.recordings.peaks import refine
+
+    x = np.arange(20, dtype=float)
+    parabola = -((x - 7.3) ** 2)
+    assert refine(parabola, np.array([7]))[0] == pytest.approx(7.3)
+    assert refine(parabola, np.array([0, 19])).tolist() == [0.0, 19.0]  # edges stay
+    assert refine(np.zeros(20), np.array([5]))[0] == 5.0  # flat: no vertex
+
+
+@pytest.mark.parametrize("fs", [128, 250])
+def test_beats_cut_at_a_lower_rate_keep_their_shape(record100, beats100, fs):
+    from ecg_anomaly.recordings.extract import extract_beats
+    from ecg_anomaly.recordings.io import recording_from_array
+
+    low = extract_beats(recording_from_array(resample_poly(record100.signal, fs, 360), fs))
+    pairs = match_beats(low.sample * 360 / fs, beats100.sample, 360).pairs
+    a, b = low.x[pairs[:, 0]], beats100.x[pairs[:, 1]]
+    r = (a * b).sum(1) / (a.shape[1] - 1)  # correlation of z-normalised beats
+    assert len(pairs) >= 0.995 * len(beats100)
+    assert np.median(r) >= 0.99 and r.min() >= 0.95
