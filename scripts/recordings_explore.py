@@ -2,12 +2,18 @@
 
 Parts (all by default, or name some with ``--part``):
 
+- ``detection``: beat detection (Se, +P, EC57 150 ms) of the three-detector vote and of each
+  detector alone, on record 100 at several sampling rates and inverted, on a synthetic record
+  rich in wide ectopic beats, and on synthetic records with a burst of muscle noise at 128 Hz.
 - ``window``: correlation of record 100's mean normal beat with ECG5000's, per cutting window.
 - ``patient``: record 100, unsupervised and patient-specific: a dense autoencoder trained on
   the beats of the first 5 minutes (no labels), scored on the remaining 25; ROC-AUC / PR-AUC
   of A+V beats against N beats, by shape and with RR prematurity combined several ways.
 - ``synthetic``: a synthetic recording where half the beats are wide ectopic beats; training
   on every beat of the first 5 minutes against training on the dominant morphology.
+- ``selection``: how well ``select_training_beats`` keeps only normal beats of synthetic
+  records (50 % / 30 % ectopic, premature or on time), by beat shape (fixed QRS window or the
+  ECG5000 window), with and without the prematurity, for several cluster cuts.
 - ``cross``: an ECG5000-trained checkpoint scoring record 100's beats (polarity automatic,
   and forced wrong), ROC-AUC / PR-AUC of abnormal beats.
 
@@ -38,11 +44,54 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MITDB = Path(os.environ.get("ECG_ANOMALY_MITDB", SHARED / "mitdb"))
 ECG5000 = Path(os.environ.get("ECG_ANOMALY_DATA", SHARED / "ecg5000" / "ecg.csv"))
 TRAIN_S = 300.0
+PARTS = ["detection", "window", "selection", "patient", "synthetic", "cross"]
 
 
 def ecg5000_mean_normal() -> np.ndarray:
     data = np.loadtxt(ECG5000, delimiter=",")
     return data[data[:, -1] == 1.0, :-1].mean(0)
+
+
+def part_detection(extra: list[str]) -> None:
+    import neurokit2 as nk
+    from scipy.signal import resample_poly
+
+    from ecg_anomaly.recordings.matching import match_beats
+    from ecg_anomaly.recordings.peaks import DETECTORS, detect_peaks, run_detector
+    from ecg_anomaly.recordings.synthetic import add_muscle_noise
+
+    rec = read_recording(MITDB / "100")
+    ref = rec.annotations.beats().sample
+    cases = []
+    for fs in (360, 1000, 500, 250, 128, 100):
+        signal = rec.signal if fs == 360 else resample_poly(rec.signal, fs, 360)
+        cases.append((f"record 100 at {fs} Hz", signal, fs, np.rint(ref * fs / 360)))
+    cases.append(("record 100 inverted", -rec.signal, 360, ref))
+    pvc = simulate_recording(600.0, 360.0, ectopic_fraction=0.3, prematurity=0.25, seed=3)
+    for fs in (360, 128):
+        signal = pvc.signal if fs == 360 else resample_poly(pvc.signal, fs, 360)
+        cases.append((f"synthetic, 30 % wide ectopic, {fs} Hz", signal, fs, pvc.peaks * fs / 360))
+    calm = simulate_recording(300.0, 128.0, seed=4)
+    for amp in (0.1, 0.2, 0.4):
+        noisy = add_muscle_noise(calm.signal, 128.0, 60.0, 60.0, amp, seed=5)
+        cases.append((f"synthetic, 60 s muscle noise {amp} mV, 128 Hz", noisy, 128, calm.peaks))
+    print("\n## Beat detection (EC57, 150 ms): vote of three detectors, and each alone\n")
+    methods = [*DETECTORS, *extra]
+    head = " | ".join(f"{d} FN/FP" for d in methods)
+    print(f"| signal | beats | vote Se | vote +P | vote FN/FP | {head} | seconds |")
+    print("|---" * (6 + len(methods)) + "|")
+    for name, signal, fs, reference in cases:
+        t0 = time.perf_counter()
+        peaks = detect_peaks(signal, fs)
+        seconds = time.perf_counter() - t0
+        m = match_beats(peaks.sample, reference, fs)
+        clean = nk.ecg_clean(signal, sampling_rate=int(fs))
+        alone = [match_beats(run_detector(clean, fs, d), reference, fs) for d in methods]
+        cells = " | ".join(f"{a.fn}/{a.fp}" for a in alone)
+        print(
+            f"| {name} | {len(reference)} | {m.sensitivity:.4f} | {m.ppv:.4f} | {m.fn}/{m.fp} "
+            f"| {cells} | {seconds:.2f} |"
+        )
 
 
 def part_window() -> None:
@@ -81,6 +130,36 @@ def part_window() -> None:
     print(f"plain R->R on the raw signal: r={r_of(rec.signal, 0.0, 0.0):.3f}")
     print(f"default window on the raw (uncleaned) signal: r={r_of(rec.signal, 0.02, 0.06):.3f}")
     print(f"default window, QRS left up (no flip): r={r_of(peaks.clean, 0.02, 0.06, None):.3f}")
+
+
+def part_selection() -> None:
+    print("\n## Training-beat selection on synthetic records (first 5 of 7 minutes, 360 Hz)\n")
+    print("Cells: share of normal beats among those kept / share of the normal beats kept.\n")
+    cuts = (0.1, 0.2, 0.3, 0.5)
+    print("| record | shape | timing | " + " | ".join(f"cut {c:g}" for c in cuts) + " |")
+    print("|---" * (3 + len(cuts)) + "|")
+    for fraction, early in ((0.5, 0.25), (0.5, 0.0), (0.3, 0.0)):
+        for seed in (1, 2, 3):
+            sim = simulate_recording(
+                420.0, 360.0, ectopic_fraction=fraction, prematurity=early, seed=seed
+            )
+            beats = extract_beats(sim.recording())
+            span = beats.time < TRAIN_S
+            normal = beats.label[span] == 0
+            for shape_name, shape in (("QRS window", beats.qrs), ("ecg5000 window", beats.x)):
+                for timing in (True, False):
+                    cells = []
+                    for cut in cuts:
+                        keep = select_training_beats(
+                            shape[span],
+                            beats.prematurity[span] if timing else None,
+                            max_distance=cut,
+                        )
+                        cells.append(f"{normal[keep].mean():.2f} / {keep[normal].mean():.2f}")
+                    print(
+                        f"| {fraction:.0%} ectopic, {early:.0%} early, seed {seed} | {shape_name} "
+                        f"| {'yes' if timing else 'no'} | " + " | ".join(cells) + " |"
+                    )
 
 
 def train_autoencoder(x: np.ndarray, seed: int, epochs: int = 300) -> torch.nn.Module:
@@ -240,15 +319,25 @@ def main() -> None:
     parser.add_argument(
         "--part",
         nargs="+",
-        default=["window", "patient", "synthetic", "cross"],
-        choices=["window", "patient", "synthetic", "cross"],
+        default=PARTS,
+        choices=PARTS,
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument(
+        "--other-detectors",
+        nargs="*",
+        default=[],
+        help="more neurokit2 detectors shown alone in the detection table (e.g. pantompkins1985)",
+    )
     parser.add_argument("--ckpt", type=Path, default=Path("/tmp/rec_ckpt/checkpoints/model.ckpt"))
     args = parser.parse_args()
     torch.set_num_threads(1)
+    if "detection" in args.part:
+        part_detection(args.other_detectors)
     if "window" in args.part:
         part_window()
+    if "selection" in args.part:
+        part_selection()
     if "patient" in args.part:
         part_patient(args.seeds)
     if "synthetic" in args.part:

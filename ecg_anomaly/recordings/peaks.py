@@ -21,6 +21,8 @@ from itertools import pairwise
 
 import numpy as np
 
+from ecg_anomaly.data.errors import DataFormatError
+
 #: The detectors that vote (neurokit2 ``ecg_findpeaks`` method names).
 DETECTORS = ("neurokit", "kalidas2017", "manikandan2012")
 #: Detections of different detectors closer than this (seconds) are the same beat.
@@ -208,10 +210,19 @@ def detect_peaks(signal: np.ndarray, fs: float, min_votes: int = MIN_VOTES) -> P
 
     Returns:
         The :class:`Peaks` (positions, votes, the dominant QRS polarity, the cleaned signal).
+
+    Raises:
+        DataFormatError: The signal is shorter than one second.
     """
     import neurokit2 as nk
 
     signal = np.asarray(signal, dtype=np.float64)
+    if len(signal) < fs:
+        msg = (
+            f"the signal is {len(signal)} samples long ({len(signal) / fs:.2f} s at {fs:g} Hz); "
+            "finding beats needs at least a second (read_recording asks for 5 s)"
+        )
+        raise DataFormatError(msg)
     pad = min(int(PAD_S * fs), len(signal) - 1)
     padded = np.pad(signal, pad, mode="reflect")
     clean = np.asarray(nk.ecg_clean(padded, sampling_rate=round(fs)), dtype=np.float64)

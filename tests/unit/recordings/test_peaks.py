@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy.signal import resample_poly
 
+from ecg_anomaly.data.errors import DataFormatError
 from ecg_anomaly.recordings.annotations import Annotations
 from ecg_anomaly.recordings.matching import match_beats
 from ecg_anomaly.recordings.peaks import detect_peaks, run_detector, snap, vote
@@ -97,9 +98,11 @@ def test_muscle_noise_at_128hz_adds_no_false_beats():
     assert m.fp <= 1 and m.sensitivity >= 0.99
 
 
-def test_flat_signal_has_no_beats():
+def test_flat_signal_has_no_beats_and_a_too_short_one_is_refused():
     peaks = detect_peaks(np.zeros(2000), 200.0)
     assert len(peaks) == 0 and peaks.polarity == 1
+    with pytest.raises(DataFormatError, match=r"150 samples long \(0.75 s at 200 Hz\)"):
+        detect_peaks(np.zeros(150), 200.0)
 
 
 def test_annotation_rescaling_matches_resampling():
