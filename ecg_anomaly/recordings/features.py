@@ -1,0 +1,97 @@
+"""RR-interval features of beats: the intervals themselves and a one-sided prematurity.
+
+A premature beat (atrial or ventricular) comes early: its RR interval before it is shorter than
+the local rhythm's. Its shape can be normal (an atrial premature beat), so the timing is the
+only sign of it. The prematurity is one-sided on purpose: the long pause after an ectopic beat
+(compensatory pause) is not itself abnormal, and a two-sided term that also flags it was
+measured to halve the precision of the detection (see ``notes/recordings.md``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Beats on each side whose RR intervals give the local median rhythm.
+LOCAL_BEATS = 8
+
+
+def rr_intervals(peaks: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
+    """RR interval before and after each beat, in seconds (NaN for the first / last beat)."""
+    t = np.asarray(peaks, dtype=np.float64) / fs
+    rr = np.diff(t)
+    return np.concatenate([[np.nan], rr]), np.concatenate([rr, [np.nan]])
+
+
+def local_rr(rr_prev: np.ndarray, local_beats: int = LOCAL_BEATS) -> np.ndarray:
+    """Median of the RR intervals of the ``local_beats`` beats on each side of every beat.
+
+    The beat's own interval is included: with up to ``local_beats`` ectopic beats among the
+    ``2 * local_beats + 1`` the median stays on the dominant rhythm. NaN intervals (the first
+    beat's) are ignored.
+    """
+    rr_prev = np.asarray(rr_prev, dtype=np.float64)
+    if len(rr_prev) == 0:
+        return rr_prev.copy()
+    padded = np.pad(rr_prev, local_beats, constant_values=np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * local_beats + 1)
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows of a 1-beat record
+            return np.nanmedian(windows, axis=1)
+
+
+def prematurity(rr_prev: np.ndarray, local_beats: int = LOCAL_BEATS) -> np.ndarray:
+    """How much earlier than the local rhythm each beat comes: ``max(0, 1 - RR_prev / local RR)``.
+
+    0 for a beat on time or late (and for the first beat, which has no RR before it); 0.3 for a
+    beat that comes after 70 % of the local RR interval.
+
+    Args:
+        rr_prev: RR interval before each beat (seconds), NaN where unknown.
+        local_beats: Beats on each side that give the local rhythm.
+
+    Returns:
+        The prematurity of each beat, in ``[0, 1)``.
+    """
+    rr_prev = np.asarray(rr_prev, dtype=np.float64)
+    ref = local_rr(rr_prev, local_beats)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = 1.0 - rr_prev / ref
+    return np.where(np.isfinite(value), np.clip(value, 0.0, None), 0.0)
+
+
+#: Prematurity that weighs as much as the whole range of the training beats' shape scores.
+PREMATURITY_SCALE = 0.1
+
+
+def shape_and_timing(
+    shape: np.ndarray,
+    early: np.ndarray,
+    reference: np.ndarray,
+    scale: float = PREMATURITY_SCALE,
+) -> np.ndarray:
+    """One anomaly score from a shape score and the prematurity (measured best of several).
+
+    The shape score is made unit-free against the training beats' scores (``reference``): its
+    empirical CDF (0 to 1), continued linearly above the largest training score in units of
+    (largest - median), so beats far beyond the training range keep their order. The
+    prematurity is added in units of ``scale`` (10 % early counts as much as the whole
+    training range of shapes).
+
+    Args:
+        shape: Shape score of each beat (e.g. reconstruction error), higher = more abnormal.
+        early: Prematurity of each beat (:func:`prematurity`).
+        reference: Shape scores of the training beats.
+        scale: Prematurity equal to one unit of the shape part.
+
+    Returns:
+        The combined score, higher = more abnormal.
+    """
+    shape = np.asarray(shape, dtype=np.float64)
+    ref = np.sort(np.asarray(reference, dtype=np.float64))
+    top, mid = ref[-1], np.median(ref)
+    spread = top - mid if top > mid else 1.0
+    cdf = np.searchsorted(ref, shape, side="right") / len(ref)
+    return cdf + np.clip(shape - top, 0.0, None) / spread + np.asarray(early) / scale

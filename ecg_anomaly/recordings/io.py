@@ -1,0 +1,202 @@
+"""Read an ECG recording (WFDB record, CSV or ``.npy`` samples) into a :class:`Recording`.
+
+:func:`read_recording` picks the format from the path, reads one channel, and checks what a
+beat detector needs: a sampling rate between :data:`MIN_FS` and :data:`MAX_FS` Hz, at least
+:data:`MIN_DURATION_S` seconds of signal, and no long runs of missing samples (short ones are
+interpolated, see :func:`~ecg_anomaly.recordings.gaps.fill_gaps`).
+
+Examples:
+    >>> rec = read_recording("mitdb/100")                # WFDB: 100.hea + 100.dat (+ 100.atr)
+    >>> rec = read_recording("holter.csv", fs=250, channel="ecg")
+    >>> rec = read_recording("strip.npy", fs=500, channel=1)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ecg_anomaly.data.errors import DataFormatError, DataNotFoundError
+from ecg_anomaly.recordings import formats
+from ecg_anomaly.recordings.annotations import Annotations
+from ecg_anomaly.recordings.gaps import fill_gaps
+from ecg_anomaly.utils.config import ConfigError
+
+#: Sampling rates accepted, in Hz (the detectors are validated over this range).
+MIN_FS, MAX_FS = 100.0, 1000.0
+#: Shortest signal accepted, in seconds: a few beats even at 40 beats per minute.
+MIN_DURATION_S = 5.0
+#: File types :func:`read_recording` understands, besides a WFDB record path without extension.
+SUFFIXES = (".hea", ".csv", ".npy")
+
+
+@dataclass(frozen=True, eq=False)
+class Recording:
+    """One channel of an ECG recording.
+
+    Attributes:
+        signal: The samples, float64 1-D, in the file's units (mV for WFDB records).
+        fs: Sampling rate in Hz.
+        channel: Name of the channel read (a CSV header name, a WFDB signal name, or the
+            0-based column index as text).
+        channels: Names of all channels the file has.
+        path: The file (or WFDB record path without extension) read.
+        annotations: Reference annotations (WFDB ``.atr`` beside the record), or None.
+        units: Units of the samples (``""`` when the file does not say).
+        filled: Number of missing samples that were interpolated.
+    """
+
+    signal: np.ndarray = field(repr=False)
+    fs: float
+    channel: str
+    channels: tuple[str, ...]
+    path: Path | None = None
+    annotations: Annotations | None = field(default=None, repr=False)
+    units: str = ""
+    filled: int = 0
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the signal in seconds."""
+        return len(self.signal) / self.fs
+
+    def __len__(self) -> int:
+        return len(self.signal)
+
+
+def read_recording(
+    path: str | os.PathLike,
+    fs: float | None = None,
+    channel: str | int | None = None,
+    annotator: str | None = "atr",
+) -> Recording:
+    """Read one channel of a recording and check it can be analysed.
+
+    Args:
+        path: A WFDB record (path without extension, or its ``.hea``), a ``.csv`` file (one
+            column per channel, an optional header row of names) or a ``.npy`` file (1-D, or
+            2-D samples x channels).
+        fs: Sampling rate in Hz; required for CSV and ``.npy``, optional for WFDB (then it
+            must agree with the header).
+        channel: Channel name or 0-based index. Default: ``MLII`` when the file has it, else
+            the first channel (in a CSV, the first column not named like a time or index).
+        annotator: Extension of the WFDB annotation file read when present (None: none).
+
+    Returns:
+        The :class:`Recording`.
+
+    Raises:
+        DataNotFoundError: The file, or a WFDB record's ``.dat`` file, does not exist.
+        DataFormatError: Unknown file type, unreadable content, a signal shorter than
+            :data:`MIN_DURATION_S`, or a run of missing samples too long to interpolate.
+        ConfigError: No ``fs`` for CSV/``.npy``, ``fs`` out of range or contradicting a WFDB
+            header, or a channel the file does not have (the message lists the available ones).
+    """
+    given = Path(path).expanduser()
+    suffix = given.suffix.lower()
+    if suffix in (".hea", ".dat") or (
+        suffix not in SUFFIXES and given.with_name(given.name + ".hea").is_file()
+    ):
+        base = given.with_suffix("") if suffix in (".hea", ".dat") else given
+        raw = formats.read_wfdb(base, channel, annotator)
+        if fs is not None and not np.isclose(float(fs), raw.fs):
+            msg = (
+                f"{base}.hea: the header gives a sampling rate of {raw.fs:g} Hz but fs={fs:g} was "
+                "set; leave fs unset for WFDB records (the header is authoritative)."
+            )
+            raise ConfigError(msg)
+    elif suffix in (".csv", ".npy"):
+        if not given.is_file():
+            msg = f"recording not found: {given} (relative paths start from {Path.cwd()})"
+            raise DataNotFoundError(msg)
+        if fs is None:
+            msg = (
+                f"{given}: a {suffix} file does not say its sampling rate; give it "
+                "(fs=<Hz>, e.g. fs=250)."
+            )
+            raise ConfigError(msg)
+        reader = formats.read_csv if suffix == ".csv" else formats.read_npy
+        raw = reader(given, float(fs), channel)
+    elif given.suffix:
+        msg = (
+            f"{given}: unknown recording type {given.suffix!r}. Give a WFDB record (the path "
+            "without extension, or its .hea file), a .csv file or a .npy file."
+        )
+        raise DataFormatError(msg)
+    else:
+        msg = (
+            f"recording not found: neither {given}.hea (a WFDB record) nor a file {given} "
+            f"exists (relative paths start from {Path.cwd()})"
+        )
+        raise DataNotFoundError(msg)
+    return _checked(raw)
+
+
+def _checked(raw: formats.RawChannel) -> Recording:
+    where = str(raw.path)
+    if not MIN_FS <= raw.fs <= MAX_FS:
+        msg = (
+            f"{where}: sampling rate {raw.fs:g} Hz is outside the supported {MIN_FS:g}-"
+            f"{MAX_FS:g} Hz; resample the signal into that range"
+            + (" (or correct fs=)" if raw.fs_given else "")
+            + "."
+        )
+        raise (ConfigError if raw.fs_given else DataFormatError)(msg)
+    signal = np.asarray(raw.signal, dtype=np.float64)
+    duration = len(signal) / raw.fs
+    if duration < MIN_DURATION_S:
+        msg = (
+            f"{where}, channel {raw.channel!r}: the signal is {len(signal)} samples long "
+            f"({duration:.2f} s at {raw.fs:g} Hz), shorter than the {MIN_DURATION_S:g} s needed "
+            "to find a few beats. Give a longer recording (or check fs)."
+        )
+        raise DataFormatError(msg)
+    signal, filled = fill_gaps(signal, raw.fs, f"{where}, channel {raw.channel!r}")
+    return Recording(
+        signal=signal,
+        fs=raw.fs,
+        channel=raw.channel,
+        channels=raw.channels,
+        path=raw.path,
+        annotations=raw.annotations,
+        units=raw.units,
+        filled=filled,
+    )
+
+
+def recording_from_array(
+    signal: np.ndarray,
+    fs: float,
+    annotations: Annotations | None = None,
+    channel: str = "0",
+    source: str = "the signal",
+) -> Recording:
+    """A :class:`Recording` from samples in memory, with the checks :func:`read_recording` makes.
+
+    Args:
+        signal: 1-D samples.
+        fs: Sampling rate in Hz.
+        annotations: Reference annotations, if any.
+        channel: A name for the channel.
+        source: What the samples are, for error messages.
+
+    Raises:
+        DataFormatError: Not 1-D numbers, too short, or a run of missing samples too long.
+        ConfigError: ``fs`` out of range.
+    """
+    arr = np.asarray(signal)
+    if arr.ndim != 1 or arr.dtype.kind not in "iuf":
+        msg = (
+            f"{source}: expected a 1-D array of numbers, got shape {arr.shape} of dtype {arr.dtype}"
+        )
+        raise DataFormatError(msg)
+    raw = formats.RawChannel(
+        arr.astype(np.float64), float(fs), channel, (channel,), Path(source), True, annotations
+    )
+    rec = _checked(raw)
+    return Recording(
+        rec.signal, rec.fs, rec.channel, rec.channels, None, annotations, rec.units, rec.filled
+    )
