@@ -34,6 +34,8 @@ class SplitScores:
         labels: ``0`` normal / ``1`` abnormal per beat, or None when the data has no labels.
         classes: The source's class codes (UCR 1-5) per beat, or None.
         rows: Row of each beat in its data file (0-based).
+        extras: More per-beat values written beside the scores (e.g. ``shape`` and
+            ``prematurity`` when timing is part of the score).
     """
 
     split: str
@@ -41,13 +43,16 @@ class SplitScores:
     labels: np.ndarray | None = field(repr=False, default=None)
     classes: np.ndarray | None = field(repr=False, default=None)
     rows: np.ndarray | None = field(repr=False, default=None)
+    extras: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         n = len(self.scores)
         if self.rows is None:
             self.rows = np.arange(n)
-        for name in ("labels", "classes", "rows"):
-            value = getattr(self, name)
+        for name, value in [
+            *((k, getattr(self, k)) for k in ("labels", "classes", "rows")),
+            *self.extras.items(),
+        ]:
             if value is not None and len(value) != n:
                 msg = f"SplitScores.{name} has {len(value)} entries for {n} scores"
                 raise ValueError(msg)
@@ -60,6 +65,17 @@ class SplitScores:
         """Whether the split has labelled normal and abnormal beats."""
         return self.labels is not None and bool(
             (self.labels == NORMAL).any() and (self.labels == ABNORMAL).any()
+        )
+
+    def labelled(self) -> SplitScores:
+        """The beats whose label is known (all of them, unless some are ``UNKNOWN``)."""
+        if self.labels is None or (self.labels != UNKNOWN).all():
+            return self
+        keep = self.labels != UNKNOWN
+        classes = None if self.classes is None else self.classes[keep]
+        extras = {k: v[keep] for k, v in self.extras.items()}
+        return SplitScores(
+            self.split, self.scores[keep], self.labels[keep], classes, self.rows[keep], extras
         )
 
     def normal_scores(self) -> np.ndarray:

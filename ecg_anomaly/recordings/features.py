@@ -62,36 +62,7 @@ def prematurity(rr_prev: np.ndarray, local_beats: int = LOCAL_BEATS) -> np.ndarr
     return np.where(np.isfinite(value), np.clip(value, 0.0, None), 0.0)
 
 
-#: Prematurity that weighs as much as the whole range of the training beats' shape scores.
-PREMATURITY_SCALE = 0.1
+# The combined score lives with the other scoring steps; kept importable from here.
+from ecg_anomaly.anomaly.timing import PREMATURITY_SCALE, shape_and_timing  # noqa: E402
 
-
-def shape_and_timing(
-    shape: np.ndarray,
-    early: np.ndarray,
-    reference: np.ndarray,
-    scale: float = PREMATURITY_SCALE,
-) -> np.ndarray:
-    """One anomaly score from a shape score and the prematurity (measured best of several).
-
-    The shape score is made unit-free against the training beats' scores (``reference``): its
-    empirical CDF (0 to 1), continued linearly above the largest training score in units of
-    (largest - median), so beats far beyond the training range keep their order. The
-    prematurity is added in units of ``scale`` (10 % early counts as much as the whole
-    training range of shapes).
-
-    Args:
-        shape: Shape score of each beat (e.g. reconstruction error), higher = more abnormal.
-        early: Prematurity of each beat (:func:`prematurity`).
-        reference: Shape scores of the training beats.
-        scale: Prematurity equal to one unit of the shape part.
-
-    Returns:
-        The combined score, higher = more abnormal.
-    """
-    shape = np.asarray(shape, dtype=np.float64)
-    ref = np.sort(np.asarray(reference, dtype=np.float64))
-    top, mid = ref[-1], np.median(ref)
-    spread = top - mid if top > mid else 1.0
-    cdf = np.searchsorted(ref, shape, side="right") / len(ref)
-    return cdf + np.clip(shape - top, 0.0, None) / spread + np.asarray(early) / scale
+__all__ = ["PREMATURITY_SCALE", "local_rr", "prematurity", "rr_intervals", "shape_and_timing"]

@@ -18,5 +18,5 @@ class TqdmHandler(logging.StreamHandler):
 
             tqdm.write(self.format(record), file=self.stream)
             self.flush()
-        except Exception:  # noqa: BLE001  (logging must never raise)
+        except Exception:
             self.handleError(record)
