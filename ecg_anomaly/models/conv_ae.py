@@ -17,9 +17,10 @@ class ConvAutoencoder(ReconstructionModel):
     """1-D convolutional autoencoder.
 
     Encoder: Conv1d 128, 64, 32, 16 channels (kernel 3, same padding, tanh), max-pool 2 and
-    dropout after each of the first three, global average pooling to a 16-d code. Decoder:
-    linear to ``(16, seq_len // 4)`` (tanh), transposed conv 32, upsample x2, transposed conv
-    64, upsample x2, conv to one channel (tanh).
+    dropout after each of the first three (140 -> 70 -> 35 -> 18 samples with "same"
+    pooling), global average pooling to a 16-d code. Decoder: linear to
+    ``(16, seq_len // 4)`` (tanh), transposed conv 32, upsample x2, transposed conv 64,
+    upsample x2, conv to one channel (tanh).
 
     Args:
         seq_len: Samples per beat; must be divisible by 4 (two upsamplings x2).
@@ -28,6 +29,8 @@ class ConvAutoencoder(ReconstructionModel):
         decoder_start_channels: Channels of the sequence the decoder's linear layer makes.
         kernel_size: Kernel size of every convolution.
         dropout: Dropout after each encoder pooling.
+        pool_padding: ``"same"`` (the notebook's ``MaxPooling1D(padding="same")``, 35 -> 18)
+            or ``"valid"`` (35 -> 17) for the encoder's max-pooling.
         output_activation: Activation of the reconstruction.
         loss_cutoff: Squared errors above it are weighted ``loss_weight`` in the ``weighted_mse``
             loss.
@@ -47,6 +50,7 @@ class ConvAutoencoder(ReconstructionModel):
         decoder_start_channels: int = 16,
         kernel_size: int = 3,
         dropout: float = 0.2,
+        pool_padding: str = "same",
         output_activation: str = "tanh",
         loss_cutoff: float = 0.015,
         loss_weight: float = 5.0,
@@ -57,7 +61,7 @@ class ConvAutoencoder(ReconstructionModel):
         kwargs.setdefault("score", "mse")
         super().__init__(seq_len=seq_len, **kwargs)
         encoder_channels = list(encoder_channels)
-        self.encoder = ConvEncoder(encoder_channels, kernel_size, "tanh", dropout)
+        self.encoder = ConvEncoder(encoder_channels, kernel_size, "tanh", dropout, pool_padding)
         self.decoder = ConvDecoder(
             seq_len,
             code_size=encoder_channels[-1],
@@ -72,6 +76,14 @@ class ConvAutoencoder(ReconstructionModel):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Reconstruct normalised beats ``(n, seq_len)``."""
         return self.decoder(self.encoder(x))
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Latent code ``(n, d)`` of normalised beats."""
+        return self.encoder(x)
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """Reconstruction ``(n, seq_len)`` of normalised beats (in eval mode: dropout)."""
+        return self(x)
 
     def compute_loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         recon = self(x)

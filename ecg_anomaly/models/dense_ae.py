@@ -45,3 +45,11 @@ class DenseAutoencoder(ReconstructionModel):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Reconstruct normalised beats."""
         return self.decoder(self.encoder(x))
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Latent code ``(n, d)`` of normalised beats."""
+        return self.encoder(x)
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """Reconstruction ``(n, seq_len)`` of normalised beats."""
+        return self(x)

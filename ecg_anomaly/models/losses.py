@@ -48,17 +48,40 @@ def weighted_mse(
     return (w * sq).mean(dim=1)
 
 
-def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL divergence of ``N(mu, exp(logvar))`` from ``N(0, 1)``, summed over latent dims.
+#: How a per-beat quantity is reduced over a beat's values: summed or averaged.
+REDUCTIONS = ("sum", "mean")
+
+
+def check_reduction(name: str, value: str) -> str:
+    """Return ``value`` if it is one of :data:`REDUCTIONS`, else raise a ``ValueError``.
+
+    Args:
+        name: The argument's name, for the message (e.g. ``"kl_reduction"``).
+        value: Its value.
+    """
+    if value not in REDUCTIONS:
+        msg = f"{name} must be one of {', '.join(REDUCTIONS)}; got {value!r}"
+        raise ValueError(msg)
+    return value
+
+
+def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor, reduction: str = "sum") -> torch.Tensor:
+    """KL divergence of ``N(mu, exp(logvar))`` from ``N(0, 1)`` of each beat.
 
     Args:
         mu: Means, shape ``(n, d)``.
         logvar: Log-variances, shape ``(n, d)``.
+        reduction: ``"sum"`` over the ``d`` latent dimensions (the divergence of the whole
+            code) or their ``"mean"`` (what ``tf.reduce_mean`` over a batch of codes gives,
+            once also averaged over the batch).
 
     Returns:
         One value per beat, shape ``(n,)``.
     """
-    return -0.5 * (1.0 + logvar - mu.square() - logvar.exp()).sum(dim=1)
+    per_dim = -0.5 * (1.0 + logvar - mu.square() - logvar.exp())
+    if check_reduction("reduction", reduction) == "mean":
+        return per_dim.mean(dim=1)
+    return per_dim.sum(dim=1)
 
 
 def binary_cross_entropy(

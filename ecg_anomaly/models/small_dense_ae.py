@@ -9,7 +9,7 @@ from torch import nn
 
 from ecg_anomaly.models.base import ReconstructionModel
 from ecg_anomaly.models.components.layers import keras_init_
-from ecg_anomaly.models.losses import per_beat_error
+from ecg_anomaly.models.losses import check_reduction, per_beat_error
 
 
 class SmallDenseAutoencoder(ReconstructionModel):
@@ -20,8 +20,11 @@ class SmallDenseAutoencoder(ReconstructionModel):
 
     Args:
         seq_len: Samples per beat (from the data).
-        activity_l2: Weight of the L2 activity penalty on the first layer's output: Keras adds
-            ``activity_l2 * sum(h ** 2)`` per beat, averaged over the batch, to the loss.
+        activity_l2: Weight of the L2 activity penalty on the first layer's output
+            ``activity_l2 * sum(h ** 2)`` of each beat, added to the loss.
+        activity_reduction: How the per-beat penalties are reduced over the batch: ``"mean"``
+            (Keras 2 divides the regulariser by the batch size) or ``"sum"`` (Keras 3 adds the
+            regulariser of the whole batch).
         dropout: Dropout rate of the two dropout layers.
         negative_slope: Slope of the leaky ReLU (TensorFlow's ``leaky_relu`` default 0.2).
         keras_init: Glorot-uniform weights and zero biases, as in Keras.
@@ -32,6 +35,7 @@ class SmallDenseAutoencoder(ReconstructionModel):
         self,
         seq_len: int = 140,
         activity_l2: float = 1e-7,
+        activity_reduction: str = "mean",
         dropout: float = 0.2,
         negative_slope: float = 0.2,
         keras_init: bool = True,
@@ -39,6 +43,7 @@ class SmallDenseAutoencoder(ReconstructionModel):
     ) -> None:
         super().__init__(seq_len=seq_len, **kwargs)
         self.activity_l2 = activity_l2
+        self.activity_reduction = check_reduction("activity_reduction", activity_reduction)
         self.first = nn.Sequential(nn.Linear(seq_len, 14), nn.Tanh())
         self.encoder_rest = nn.Sequential(
             nn.Dropout(dropout),
@@ -60,8 +65,12 @@ class SmallDenseAutoencoder(ReconstructionModel):
             keras_init_(self)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Latent code (4 values) of normalised beats."""
+        """Latent code ``(n, 4)`` of normalised beats."""
         return self.encoder_rest(self.first(x))
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """Reconstruction ``(n, seq_len)`` of normalised beats (in eval mode: dropout)."""
+        return self(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Reconstruct normalised beats."""
@@ -71,5 +80,7 @@ class SmallDenseAutoencoder(ReconstructionModel):
         h = self.first(x)
         recon = self.decoder(self.encoder_rest(h))
         rec = per_beat_error(recon, x, self.loss_kind).mean()
-        activity = self.activity_l2 * h.square().sum(dim=1).mean()
+        per_beat = h.square().sum(dim=1)
+        reduced = per_beat.sum() if self.activity_reduction == "sum" else per_beat.mean()
+        activity = self.activity_l2 * reduced
         return {"loss": rec + activity, "reconstruction": rec, "activity": activity}

@@ -10,7 +10,12 @@ from torch import nn
 
 from ecg_anomaly.models.base import AnomalyModel
 from ecg_anomaly.models.components.layers import keras_init_, mlp
-from ecg_anomaly.models.losses import binary_cross_entropy, kl_divergence, per_beat_error
+from ecg_anomaly.models.losses import (
+    binary_cross_entropy,
+    check_reduction,
+    kl_divergence,
+    per_beat_error,
+)
 
 SCORE_WITH = ("mean", "sample")
 
@@ -21,11 +26,14 @@ class VariationalAutoencoder(AnomalyModel):
     Encoder ``seq_len -> 32 -> 16 -> 8`` (ReLU), then 8-d mean and log-variance; decoder
     ``latent -> 16 -> 32`` (ReLU) ``-> seq_len``.
 
-    Loss per beat: binary cross-entropy of the reconstruction (targets clamped to [0, 1];
-    summed over time steps, as Keras's ``binary_crossentropy * original_dim``, or averaged)
-    plus ``kl_weight`` times the KL divergence, the weight ramped up linearly over
-    ``kl_warmup_epochs`` epochs. Score: per-beat MAE of the reconstruction decoded from the
-    mean code or from a sampled code (``score_with``).
+    Loss of a batch: the batch mean of the binary cross-entropy of each beat's reconstruction
+    (targets clamped to [0, 1]), averaged over its time steps (``tf.reduce_mean`` of Keras's
+    ``binary_crossentropy``, the course exercise) or summed (Keras's VAE example,
+    ``binary_crossentropy * original_dim``), plus ``kl_weight`` times the batch mean of the KL
+    divergence of each code, averaged over the latent dimensions (the exercise) or summed.
+    The KL weight can be ramped up linearly over ``kl_warmup_epochs`` epochs. Score: per-beat
+    MAE of the reconstruction decoded from the mean code (deterministic) or from a sampled
+    code (``score_with``).
 
     Args:
         seq_len: Samples per beat (from the data).
@@ -33,10 +41,14 @@ class VariationalAutoencoder(AnomalyModel):
         latent_dim: Size of the code.
         output_activation: ``relu`` in the exercise (it can leave [0, 1], where the
             cross-entropy gives no gradient); ``sigmoid`` keeps it inside.
-        reconstruction: ``"sum"`` or ``"mean"`` of the cross-entropy over time steps.
+        reconstruction: ``"mean"`` (the exercise) or ``"sum"`` of the cross-entropy over time
+            steps.
+        kl_reduction: ``"mean"`` (the exercise) or ``"sum"`` of the KL term over latent
+            dimensions.
         kl_weight: Weight of the KL term once warmed up.
         kl_warmup_epochs: Epochs over which the KL weight rises linearly from 0 (0: none).
-        score_with: ``"mean"`` (deterministic) or ``"sample"`` (a reparameterised draw).
+        score_with: ``"mean"`` (deterministic, the exercise) or ``"sample"`` (a
+            reparameterised draw).
         score: Reconstruction error used as score, ``"mae"`` or ``"mse"``.
         keras_init: Glorot-uniform weights and zero biases, as in Keras.
         **kwargs: ``normalization``, ``optimizer``, ``scheduler``.
@@ -48,10 +60,11 @@ class VariationalAutoencoder(AnomalyModel):
         hidden: Sequence[int] = (32, 16, 8),
         latent_dim: int = 8,
         output_activation: str = "relu",
-        reconstruction: str = "sum",
+        reconstruction: str = "mean",
+        kl_reduction: str = "mean",
         kl_weight: float = 1.0,
         kl_warmup_epochs: int = 0,
-        score_with: str = "sample",
+        score_with: str = "mean",
         score: str = "mae",
         keras_init: bool = True,
         **kwargs: Any,
@@ -60,9 +73,8 @@ class VariationalAutoencoder(AnomalyModel):
         if score_with not in SCORE_WITH:
             msg = f"unknown score_with {score_with!r}; choose one of {', '.join(SCORE_WITH)}"
             raise ValueError(msg)
-        if reconstruction not in ("sum", "mean"):
-            msg = f"reconstruction must be 'sum' or 'mean', got {reconstruction!r}"
-            raise ValueError(msg)
+        check_reduction("reconstruction", reconstruction)
+        check_reduction("kl_reduction", kl_reduction)
         hidden = list(hidden)
         self.encoder = mlp([seq_len, *hidden], "relu")
         self.to_mu = nn.Linear(hidden[-1], latent_dim)
@@ -74,8 +86,15 @@ class VariationalAutoencoder(AnomalyModel):
             keras_init_(self)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Mean code of normalised beats (for latent-space plots)."""
+        """Mean code ``(n, latent_dim)`` of normalised beats (for latent-space plots)."""
         return self.to_mu(self.encoder(x))
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """Reconstruction ``(n, seq_len)`` of normalised beats, decoded from the mean code.
+
+        Deterministic whatever ``score_with`` says (for plots).
+        """
+        return self.decoder(self.encode(x))
 
     def forward(
         self, x: torch.Tensor, sample: bool = True
@@ -100,10 +119,10 @@ class VariationalAutoencoder(AnomalyModel):
 
     def compute_loss(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         recon, mu, logvar = self(x, sample=True)
-        rec = binary_cross_entropy(recon, x)
+        rec = binary_cross_entropy(recon, x)  # mean over time steps
         if self.hparams.reconstruction == "sum":
             rec = rec * x.shape[1]
-        kl = kl_divergence(mu, logvar)
+        kl = kl_divergence(mu, logvar, self.hparams.kl_reduction)
         loss = (rec + self.kl_weight_now() * kl).mean()
         return {"loss": loss, "reconstruction": rec.mean(), "kl": kl.mean()}
 

@@ -9,6 +9,9 @@ from torch import nn
 
 from ecg_anomaly.models.components.layers import activation
 
+#: Padding of the encoder's max-pooling, by its Keras name.
+POOL_PADDINGS = ("same", "valid")
+
 
 class ConvEncoder(nn.Module):
     """Conv1d stack with same padding, pooling after all but the last, then global pooling.
@@ -18,6 +21,9 @@ class ConvEncoder(nn.Module):
         kernel_size: Kernel size of every convolution (odd, for same padding).
         act: Activation after each convolution.
         dropout: Dropout after each pooling.
+        pool_padding: ``"same"`` keeps a last, odd sample as a window of its own (Keras's
+            ``MaxPooling1D(padding="same")``: 140 -> 70 -> 35 -> 18); ``"valid"`` drops it
+            (140 -> 70 -> 35 -> 17).
     """
 
     def __init__(
@@ -26,14 +32,21 @@ class ConvEncoder(nn.Module):
         kernel_size: int = 3,
         act: str = "tanh",
         dropout: float = 0.2,
+        pool_padding: str = "same",
     ) -> None:
         super().__init__()
+        if pool_padding not in POOL_PADDINGS:
+            msg = f"pool_padding must be one of {', '.join(POOL_PADDINGS)}; got {pool_padding!r}"
+            raise ValueError(msg)
+        # With kernel = stride = 2, ceil_mode gives exactly Keras's "same" windows: the padded
+        # position of the last window is ignored by the max.
+        ceil_mode = pool_padding == "same"
         layers: list[nn.Module] = []
         n_in = 1
         for i, n_out in enumerate(channels):
             layers += [nn.Conv1d(n_in, n_out, kernel_size, padding="same"), activation(act)]
             if i < len(channels) - 1:
-                layers += [nn.MaxPool1d(2), nn.Dropout(dropout)]
+                layers += [nn.MaxPool1d(2, ceil_mode=ceil_mode), nn.Dropout(dropout)]
             n_in = n_out
         self.net = nn.Sequential(*layers)
 
