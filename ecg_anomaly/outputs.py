@@ -114,3 +114,82 @@ def write_outputs(
     print(console_table(evaluations, title or "metrics"))
     print(f"Results in {out_dir}")
     return files
+
+
+def write_detection(
+    out_dir: Path,
+    result: Any,
+    *,
+    report: bool = True,
+    formats: Sequence[str] = ("png",),
+    strip_seconds: float = 10.0,
+    files: Mapping[str, str] | None = None,
+) -> dict[str, Path]:
+    """Write a recording's detection: ``beats.csv``, ``metrics.json``, ``report.md``, plots.
+
+    Args:
+        out_dir: The run folder.
+        result: A :class:`~ecg_anomaly.recordings.detection.RecordingDetection`.
+        report: Also draw the plots and write ``report.md``.
+        formats: Plot file formats.
+        strip_seconds: Length of each strip of the recording.
+        files: What each file holds, for ``report.md``.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = {"beats": out_dir / "beats.csv"}
+    result.table().to_csv(written["beats"], index=False, float_format="%.9g")
+    metrics = result.metrics
+    if report:
+        from ecg_anomaly import plots
+        from ecg_anomaly.plots import recording as rp
+        from ecg_anomaly.plots.report import write_report_md
+
+        ev, beats = result.evaluation, result.beats
+        s, flags = ev.scores, ev.deciding_flags
+        starts = rp.strip_starts(beats.time, s.scores, flags, strip_seconds)
+        figures = {
+            "strips": rp.plot_strips(
+                result.signal,
+                beats.fs,
+                beats.time,
+                flags,
+                s.scores,
+                starts,
+                strip_seconds,
+                beats.symbol,
+            ),
+            "scores_over_time": rp.plot_scores_over_time(
+                beats.time, s.scores, ev.threshold, s.labels
+            ),
+            "mean_beats": rp.plot_mean_beats(beats.x, flags),
+        }
+        title = f"{metrics.get('model', '')} on {Path(str(metrics.get('record', ''))).name}"
+        saved = {
+            k: plots.save(f, out_dir / "plots" / k, formats, title) for k, f in figures.items()
+        }
+        detection = {k: v for k, v in metrics.items() if k.startswith("beats/")}
+        detection |= {"n_beats": metrics["n_beats"], "polarity": metrics["polarity"]}
+        written["report"] = write_report_md(
+            out_dir / "report.md",
+            title=f"Detection report: {title}",
+            evaluation=ev,
+            warnings=metrics.get("warnings", []),
+            tables={
+                "Beat detection (against the annotations, 150 ms)": detection,
+                "Abnormal beats (annotated S, V, F, Q)": ev.table(),
+            },
+            figures=saved,
+            files=dict(files or {}),
+        )
+        written |= saved
+    written["metrics"] = write_json(out_dir / "metrics.json", metrics)
+    shown = {
+        k: v for k, v in metrics.items() if k.startswith(("beats/", "test/")) and "/n_" not in k
+    }
+    print(
+        format_table(
+            {**shown, "threshold": metrics["threshold"]}, title=f"{metrics['n_beats']} beats"
+        )
+    )
+    print(f"Results in {out_dir}")
+    return written

@@ -28,6 +28,7 @@ from lightning.pytorch.callbacks import Callback
 from ecg_anomaly.anomaly.evaluation import DECIDING, Evaluation, evaluate
 from ecg_anomaly.anomaly.scoring import ScoreCollector, SplitScores, score_split
 from ecg_anomaly.anomaly.thresholds import Threshold
+from ecg_anomaly.anomaly.timing import PREMATURITY_SCALE, with_timing
 from ecg_anomaly.errors import ConfigError
 from ecg_anomaly.plots._figure import check_formats
 
@@ -51,6 +52,9 @@ class DetectionCallback(Callback):
         max_latent_points: Beats in the latent plot at most.
         loss_csv: A CSVLogger ``metrics.csv`` for the loss curves when the trainer has no
             CSVLogger (evaluating a saved model in its training run's folder).
+        timing_scale: Beat timing in the score (:mod:`ecg_anomaly.anomaly.timing`): the
+            prematurity worth one unit of shape score; ``"auto"`` uses 0.1 (measured best)
+            whenever the data module knows the beats' timing (recordings), None never.
         info: Extra entries for ``metrics.json`` (``seed``, ``experiment``, ...).
     """
 
@@ -65,6 +69,7 @@ class DetectionCallback(Callback):
         max_latent_points: int = 2000,
         loss_csv: str | os.PathLike | None = None,
         info: Mapping[str, Any] | None = None,
+        timing_scale: float | str | None = "auto",
     ) -> None:
         self.threshold = threshold
         self.extra = {k: v for k, v in (extra or {}).items() if v is not None}
@@ -75,6 +80,7 @@ class DetectionCallback(Callback):
         self.max_latent_points = max_latent_points
         self.loss_csv = loss_csv
         self.info = dict(info or {})
+        self.timing_scale = timing_scale
         #: The evaluations of the last ``trainer.test``, by split (the tested one, and ``val``).
         self.evaluations: dict[str, Evaluation] = {}
         #: The flat results of the last ``trainer.test`` (what ``metrics.json`` holds).
@@ -147,19 +153,41 @@ class DetectionCallback(Callback):
         if self._scored_model != id(pl_module):
             self._scored, self._scored_model = {}, id(pl_module)
         if split not in self._scored:
-            loader = trainer.datamodule.loader(split)
-            self._scored[split] = score_split(pl_module, loader, split)
+            raw = score_split(pl_module, trainer.datamodule.loader(split), split)
+            self._scored[split] = self._timed(trainer, pl_module, raw)
         return self._scored[split]
+
+    def _timed(self, trainer: L.Trainer, pl_module: Any, split: SplitScores) -> SplitScores:
+        """The split's scores with the beats' timing, when the model scores with timing."""
+        if not pl_module.uses_timing:
+            return split
+        early = trainer.datamodule.beat_features(split.rows)["prematurity"]
+        reference = pl_module.timing_reference.cpu().numpy()
+        return with_timing(split, early, reference, float(pl_module.timing_scale))
+
+    def _timing_scale(self, datamodule: Any) -> float | None:
+        if self.timing_scale == "auto":
+            return PREMATURITY_SCALE if hasattr(datamodule, "beat_features") else None
+        return None if self.timing_scale is None else float(self.timing_scale)
 
     def _fit_thresholds(self, trainer: L.Trainer, pl_module: Any) -> None:
         # Strategy teardown moved the model to the CPU; score on the training device.
         pl_module.to(trainer.strategy.root_device)
+        dm = trainer.datamodule
+        scale = self._timing_scale(dm)
+        pl_module.timing_scale.fill_(math.nan)  # shape scores first: they are the reference
         self._scored, self._scored_model = {}, id(pl_module)
-        sizes = getattr(trainer.datamodule, "split_sizes", {})
-        wanted = {r.fit_on for r in self._rules().values()} | {"train", "val"}
+        sizes = getattr(dm, "split_sizes", {})
         for split in ("train", "val"):
-            if split in wanted and sizes.get(split, 0) > 0:
+            if sizes.get(split, 0) > 0:
                 self._score(trainer, pl_module, split)
+        if not getattr(dm, "train_labels_known", True) and "train" in self._scored:
+            # unlabelled training beats (a new patient's): all presumed normal
+            train = self._scored["train"]
+            self._scored["train"] = SplitScores("train", train.scores, rows=train.rows)
+        if scale is not None and "train" in self._scored:
+            pl_module.set_timing(self._scored["train"].normal_scores(), scale)
+            self._scored = {k: self._timed(trainer, pl_module, v) for k, v in self._scored.items()}
         values = {
             name: rule.fit(self._scored.get(rule.fit_on) if rule.fit_on else None)
             for name, rule in self._rules().items()
@@ -203,7 +231,7 @@ class DetectionCallback(Callback):
         self._collector.update(outputs)
 
     def on_test_epoch_end(self, trainer: L.Trainer, pl_module: Any) -> None:
-        scores = self._collector.compute()
+        scores = self._timed(trainer, pl_module, self._collector.compute())
         self._collector = None
         if self._scored_model == id(pl_module):
             self._scored.setdefault(scores.split, scores)

@@ -80,6 +80,9 @@ class BeatsDataModule(L.LightningDataModule):
         self.source_path: Path | None = None
         #: Names of the source's class codes, for plots (e.g. the UCR archive's five classes).
         self.class_names: dict[int, str] | None = None
+        #: False when the training beats' labels are not to be used (a new patient's beats,
+        #: presumed normal): thresholds are then fitted on every training beat.
+        self.train_labels_known = True
         self._x: np.ndarray | None = None
         self._fingerprints: np.ndarray | None = None
         self._tensors: tuple[torch.Tensor, ...] = ()

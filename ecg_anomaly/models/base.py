@@ -70,6 +70,10 @@ class AnomalyModel(L.LightningModule):
         self.normalizer = Normalizer(normalization, seq_len)
         self.register_buffer("threshold", torch.tensor(math.nan))
         self.extra_thresholds = nn.Module()
+        # Timing in the score (recordings): the training beats' shape scores and the
+        # prematurity scale, set when thresholds are fitted (NaN scale: no timing).
+        self.register_buffer("timing_scale", torch.tensor(math.nan))
+        self.register_buffer("timing_reference", torch.empty(0, dtype=torch.float64))
         self._train_sums: dict[str, torch.Tensor] = {}
         self._train_count = 0
 
@@ -142,6 +146,20 @@ class AnomalyModel(L.LightningModule):
             self.extra_thresholds.register_buffer(
                 name, torch.tensor(float(value), device=self.threshold.device)
             )
+
+    @property
+    def uses_timing(self) -> bool:
+        """Whether the model's scores combine shape and prematurity (trained on a recording)."""
+        return not math.isnan(float(self.timing_scale)) and self.timing_reference.numel() > 0
+
+    def set_timing(self, reference: Any, scale: float) -> None:
+        """Store the training beats' shape scores and the prematurity scale.
+
+        See :mod:`ecg_anomaly.anomaly.timing`.
+        """
+        ref = torch.as_tensor(reference, dtype=torch.float64).sort().values
+        self.timing_reference = ref.to(self.threshold.device)
+        self.timing_scale.fill_(float(scale))
 
     def flag(self, scores: torch.Tensor) -> torch.Tensor:
         """Labels from scores with the deciding threshold: 1 = abnormal, 0 = normal."""
@@ -231,6 +249,11 @@ class AnomalyModel(L.LightningModule):
         checkpoint[CHECKPOINT_KEY] = {"class_path": f"{cls.__module__}.{cls.__qualname__}"}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        state = checkpoint.get("state_dict", {})
+        # checkpoints of versions before timing: no timing
+        state.setdefault("timing_scale", torch.tensor(math.nan))
+        state.setdefault("timing_reference", torch.empty(0, dtype=torch.float64))
+        self.timing_reference = torch.empty_like(state["timing_reference"])  # its fitted length
         # The extra thresholds are named at fitting time: make room for them before loading.
         extra = {
             k[len(EXTRA_PREFIX) :]: v

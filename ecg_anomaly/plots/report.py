@@ -37,6 +37,10 @@ PLOT_TITLES = {
     "roc": "ROC curve",
     "pr": "Precision-recall curve",
     "latent": "Latent space",
+    # a recording's detection (ecg-anomaly-detect)
+    "strips": "The recording with the flagged beats",
+    "scores_over_time": "Anomaly score over time",
+    "mean_beats": "Mean beat, not flagged vs flagged",
 }
 
 

@@ -14,6 +14,7 @@ The pieces, in the order data flows through them:
 """
 
 from ecg_anomaly.recordings.annotations import Annotations, aami_class
+from ecg_anomaly.recordings.datamodule import RecordingDataModule
 from ecg_anomaly.recordings.extract import RecordingBeats, extract_beats
 from ecg_anomaly.recordings.features import prematurity, rr_intervals, shape_and_timing
 from ecg_anomaly.recordings.io import Recording, read_recording, recording_from_array
@@ -29,6 +30,7 @@ __all__ = [
     "Peaks",
     "Recording",
     "RecordingBeats",
+    "RecordingDataModule",
     "Window",
     "aami_class",
     "cut_beats",
