@@ -40,11 +40,14 @@ class Detector:
     Args:
         model: A trained :class:`~ecg_anomaly.models.base.AnomalyModel` (put in eval mode).
         batch_size: Beats per forward pass when scoring.
+        window: How the model's training beats were cut from recordings, for :meth:`detect`.
     """
 
-    def __init__(self, model: Any, batch_size: int = 16384) -> None:
+    def __init__(self, model: Any, batch_size: int = 16384, window: str | None = None) -> None:
         self.model = model.eval()
         self.batch_size = batch_size
+        #: How the model's training beats were cut from recordings (None: not from recordings).
+        self.window = window
 
     @property
     def seq_len(self) -> int:
@@ -114,6 +117,39 @@ class Detector:
     def predict(self, x: np.ndarray | torch.Tensor, source: str = "the beats") -> Any:
         """Predicted label of each beat: 1 = abnormal, 0 = normal (same type as :meth:`score`)."""
         return self.flag(self.score(x, source))
+
+    def detect(
+        self,
+        signal: np.ndarray,
+        fs: float,
+        *,
+        annotations: Any = None,
+        window: str | None = None,
+        threshold: float | None = None,
+    ) -> Any:
+        """Find, cut, score and flag the beats of an ECG signal (needs the recordings extra).
+
+        Args:
+            signal: One channel's samples (1-D).
+            fs: Sampling rate in Hz (100-1000).
+            annotations: Reference beats, an :class:`~ecg_anomaly.recordings.Annotations`
+                (the metrics then measure the detection).
+            window: How beats are cut; None: the model's (``ecg5000`` for ECG5000 models).
+            threshold: A fixed threshold; None: the model's (trained on a recording), else a
+                percentile of the signal's own scores.
+
+        Returns:
+            A :class:`~ecg_anomaly.recordings.detection.RecordingDetection`: ``table()`` gives
+            one row per beat (time, RR, scores, flag), ``metrics`` the numbers.
+        """
+        from ecg_anomaly.recordings import recording_from_array
+        from ecg_anomaly.recordings.detection import detect_beats
+
+        recording = recording_from_array(signal, fs, annotations=annotations)
+        window = window or (self.window or "ecg5000")
+        return detect_beats(
+            self.model, recording, window=window, threshold=threshold, batch_size=self.batch_size
+        )
 
     def set_threshold(self, value: float) -> None:
         """Replace the saved deciding threshold (e.g. a manual value)."""
@@ -264,4 +300,9 @@ def load_detector(
         CheckpointError: The file is missing, holds arbitrary Python objects, or names a model
             class outside ``ecg_anomaly.models``.
     """
-    return Detector(load_model(path, map_location), batch_size=batch_size)
+    path = Path(path).expanduser()
+    ckpt = read_checkpoint(path)
+    saved, _ = data_settings(ckpt)
+    window = saved.get("window") if saved and saved.get("source") == "recording" else None
+    model = model_from_checkpoint(ckpt, str(path), map_location)
+    return Detector(model, batch_size=batch_size, window=window)
