@@ -25,7 +25,8 @@ FILES = {
     "metrics.json": "every metric of this run (flat JSON; abnormal is the positive class).",
     "scores.csv": "one row per scored beat: `index` (row in the data file), `label` (0 normal, 1 "
     "abnormal, where known), `class` (the source's class code, where known), `score` (higher = "
-    "more abnormal), `flag` (1 = flagged abnormal: score >= threshold).",
+    "more abnormal), `flag` (1 = flagged abnormal: score >= threshold); with timing in the "
+    "score (recordings) also `shape` (the model's score alone) and `prematurity`.",
 }
 
 
@@ -41,6 +42,7 @@ def write_scores_csv(path: str | os.PathLike, evaluation: Evaluation) -> Path:
         columns["class"] = np.asarray(s.classes, dtype=np.int64)
     columns["score"] = np.asarray(s.scores, dtype=np.float64)
     columns["flag"] = evaluation.deciding_flags
+    columns |= {k: np.asarray(v) for k, v in s.extras.items()}  # e.g. shape, prematurity
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(columns).to_csv(path, index=False, float_format="%.9g")

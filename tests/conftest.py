@@ -92,6 +92,8 @@ def make_cfg(tmp_path: Path, synthetic_csv: Path) -> Callable[..., DictConfig]:
             "paths.output_dir": str(tmp_path),
         }
         given = {o.split("=", 1)[0].lstrip("+~") for o in overrides}
+        if "data" in given:  # another data source: the ECG5000 file's keys do not apply
+            given |= {"data.path", "data.download"}
         extra = [f"{k}={v}" for k, v in defaults.items() if k not in given]
         GlobalHydra.instance().clear()
         with initialize_config_dir(version_base="1.3", config_dir=config_dir()):
@@ -101,3 +103,20 @@ def make_cfg(tmp_path: Path, synthetic_csv: Path) -> Callable[..., DictConfig]:
 
     yield _make
     GlobalHydra.instance().clear()
+
+
+def compose_train(out_dir: Path, *overrides: str, config_name: str = "train") -> DictConfig:
+    """Compose a config as the entry point would, writing into ``out_dir`` (any scope)."""
+    defaults = {
+        "trainer.enable_progress_bar": "false",
+        "callbacks.progress_bar": "null",
+        "paths.output_dir": str(out_dir),
+    }
+    given = {o.split("=", 1)[0].lstrip("+~") for o in overrides}
+    extra = [f"{k}={v}" for k, v in defaults.items() if k not in given]
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(version_base="1.3", config_dir=config_dir()):
+        cfg = compose(config_name, overrides=[*overrides, *extra], return_hydra_config=True)
+    HydraConfig().set_config(cfg)
+    GlobalHydra.instance().clear()
+    return cfg
