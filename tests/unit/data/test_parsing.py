@@ -12,8 +12,6 @@ from ecg_anomaly.data import labels
 from ecg_anomaly.data.errors import DataFormatError, DataNotFoundError
 from ecg_anomaly.data.parsing import LAYOUTS, Beats, check_finite, read_beats
 
-SHARED = Path(__file__).resolve().parents[3].parent / "shared/data/ecg5000"
-
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
@@ -312,11 +310,9 @@ def test_no_raw_numpy_traceback_chained(tmp_path):
 
 
 @pytest.mark.ecg5000
-def test_real_ecg5000():
-    if not (SHARED / "ecg.csv").is_file():
-        pytest.skip(f"no ECG5000 copy at {SHARED}")
+def test_real_ecg5000(ecg5000_csv, ecg5000_ucr_train):
     start = time.perf_counter()
-    beats = read_beats(SHARED / "ecg.csv")
+    beats = read_beats(ecg5000_csv)
     elapsed = time.perf_counter() - start
     assert beats.layout == "tensorflow"
     assert beats.x.shape == (5000, 140) and beats.x.dtype == np.float32
@@ -324,7 +320,7 @@ def test_real_ecg5000():
     assert int((beats.y == labels.ABNORMAL).sum()) == 2081
     assert elapsed < 0.5, f"parsing took {elapsed:.2f} s"
 
-    train = read_beats(SHARED / "ECG5000_TRAIN.txt", seq_len=140, require_labels=True)
+    train = read_beats(ecg5000_ucr_train, seq_len=140, require_labels=True)
     assert train.layout == "ucr"
     assert train.x.shape == (500, 140)
     assert set(train.classes.tolist()) <= {1, 2, 3, 4, 5}
