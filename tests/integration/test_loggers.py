@@ -84,3 +84,29 @@ def test_many_loggers_write_csv_and_tensorboard_with_the_same_losses(many_run):
 def test_result_files_are_readable_by_the_group_under_umask_022(many_run):
     for name in ("metrics.json", "csv/metrics.csv"):
         assert oct(stat.S_IMODE((many_run / name).stat().st_mode)) == oct(0o644), name
+
+
+@pytest.mark.slow
+def test_mlflow_logger_keeps_its_store_in_the_run_folder(synthetic_csv, tmp_path):
+    mlflow = pytest.importorskip("mlflow")
+    pytest.importorskip("sqlalchemy")
+    train_cli(tmp_path / "run", synthetic_csv, "logger=mlflow", "name=mlflow_check")
+    client = mlflow.tracking.MlflowClient(f"sqlite:///{tmp_path / 'run' / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("ecg-anomaly")
+    (run,) = client.search_runs([experiment.experiment_id])
+    assert run.info.run_name == "mlflow_check"
+    assert len(client.get_metric_history(run.info.run_id, "train/loss")) == EPOCHS
+    assert "test/auroc" in run.data.metrics
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # nothing outside it
+
+
+@pytest.mark.slow
+def test_wandb_logger_runs_offline_in_the_run_folder(synthetic_csv, tmp_path, monkeypatch):
+    pytest.importorskip("wandb")
+    for var in ("WANDB_MODE", "WANDB_API_KEY", "WANDB_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    train_cli(tmp_path / "run", synthetic_csv, "logger=wandb")
+    (offline,) = (tmp_path / "run" / "wandb").glob("offline-run-*")
+    (data,) = offline.glob("run-*.wandb")
+    assert data.stat().st_size > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
