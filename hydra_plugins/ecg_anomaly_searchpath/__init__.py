@@ -1,1 +1,1 @@
-"""Hydra plugin that adds the user's config folders (``$ECG_ANOMALY_CONFIG_DIR``) to ecg-anomaly's."""
+"""Hydra plugin adding the folders in ``$ECG_ANOMALY_CONFIG_DIR`` to ecg-anomaly's configs."""

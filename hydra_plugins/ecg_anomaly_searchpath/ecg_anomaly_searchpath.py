@@ -48,9 +48,7 @@ def _is_ecg_anomaly(search_path: ConfigSearchPath) -> bool:
     from ecg_anomaly.utils.config import config_dir
 
     ours = Path(config_dir()).resolve()
-    return any(
-        sp.provider == "main" and _path_of(sp.path) == ours for sp in search_path.get_path()
-    )
+    return any(sp.provider == "main" and _path_of(sp.path) == ours for sp in search_path.get_path())
 
 
 def _note(message: str) -> None:
