@@ -15,6 +15,10 @@ from omegaconf import DictConfig
 
 from ecg_anomaly.utils.config import config_dir
 
+# Tests compose the repository's configs only: a developer's own config folder (read by the
+# search-path plugin in hydra_plugins/) must not change what they compose.
+os.environ.pop("ECG_ANOMALY_CONFIG_DIR", None)
+
 #: The project's shared copy of ECG5000, beside the checkout.
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ecg5000"
 
