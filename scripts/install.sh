@@ -1,35 +1,64 @@
 #!/usr/bin/env bash
-# Set up ecg-anomaly in a virtual environment (.venv, or $VENV) with its development tools.
+# Set up ecg-anomaly in a virtual environment (.venv, or $VENV) with its development tools:
 #
-# PyTorch comes first, chosen for the machine: with an NVIDIA GPU (nvidia-smi answers) pip's
-# default CUDA build; without one the CPU build, so a CPU machine never downloads several GB
-# of CUDA libraries. Override the choice with TORCH_SPEC (e.g. TORCH_SPEC="torch==2.13.0") and
-# TORCH_INDEX_URL (e.g. https://download.pytorch.org/whl/cpu where that index is reachable).
+#   bash scripts/install.sh && . .venv/bin/activate
+#
+# PyTorch comes first, chosen for the machine, because pip's default torch on Linux is the
+# CUDA build (several GB) and pip keeps whichever torch is installed afterwards:
+#   1. TORCH_INDEX_URL set: torch from that index (e.g. https://download.pytorch.org/whl/cu128).
+#   2. An NVIDIA GPU answers nvidia-smi, or the machine is not Linux: pip's default build.
+#   3. Otherwise the CPU build: a CPU wheel that pip's own configuration already offers locally
+#      (a find-links folder, as on machines without internet access to PyTorch's index) if
+#      there is one, else PyTorch's CPU index, https://download.pytorch.org/whl/cpu.
+# An existing torch in the environment is kept. TORCH_SPEC (default "torch") pins a version,
+# e.g. TORCH_SPEC="torch==2.13.0"; EXTRAS (default "dev") picks the extras, e.g.
+# EXTRAS=dev,optuna (the Optuna sweeper pins optuna<3: see the README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
+EXTRAS=${EXTRAS:-dev}
+TORCH_SPEC=${TORCH_SPEC:-torch}
+CPU_INDEX=https://download.pytorch.org/whl/cpu
+
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 # shellcheck disable=SC1091
 . "$VENV/bin/activate"
 python -m pip install --quiet --upgrade pip
 
-if [ -z "${TORCH_SPEC:-}" ]; then
-    if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi >/dev/null 2>&1; then
-        TORCH_SPEC="torch"
-    else
-        # 2.13.0 is the CPU build these machines hold locally; elsewhere set TORCH_INDEX_URL.
-        TORCH_SPEC="torch==2.13.0"
+# The version of a CPU torch wheel that pip can install without any index (pip's configured
+# find-links), e.g. "2.13.0+cpu"; empty when there is none.
+local_cpu_torch() {
+    local report
+    report=$(mktemp)
+    if python -m pip install --quiet --dry-run --ignore-installed --no-deps --no-index \
+        --report "$report" "$TORCH_SPEC" >/dev/null 2>&1; then
+        python - "$report" <<'EOF'
+import json, sys
+versions = [i["metadata"]["version"] for i in json.load(open(sys.argv[1]))["install"]]
+print(next((v for v in versions if v.endswith("+cpu")), ""))
+EOF
     fi
-fi
+    rm -f "$report"
+}
+
 if python -c "import torch" 2>/dev/null; then
-    echo "torch $(python -c 'import torch; print(torch.__version__)') already installed"
+    echo "torch $(python -c 'import torch; print(torch.__version__)') already installed: kept"
 elif [ -n "${TORCH_INDEX_URL:-}" ]; then
     python -m pip install "$TORCH_SPEC" --index-url "$TORCH_INDEX_URL"
-else
+elif [ "$(uname -s)" != Linux ] || { command -v nvidia-smi >/dev/null && nvidia-smi >/dev/null 2>&1; }; then
     python -m pip install "$TORCH_SPEC"
+else
+    version=$(local_cpu_torch)
+    if [ -n "$version" ]; then
+        echo "no GPU: torch $version (CPU build) from this machine's local wheels"
+        python -m pip install "torch==$version"
+    else
+        echo "no GPU: the CPU build of torch from $CPU_INDEX"
+        python -m pip install "$TORCH_SPEC" --index-url "$CPU_INDEX"
+    fi
 fi
 
-python -m pip install -e ".[dev]"
-echo "ecg-anomaly installed in $VENV: activate it with '. $VENV/bin/activate'"
+python -m pip install -e ".[$EXTRAS]"
+echo "ecg-anomaly installed in $VENV with extras [$EXTRAS]: activate it with '. $VENV/bin/activate'"

@@ -7,8 +7,12 @@ timed from process start to metrics on disk; each also reports its training loop
 ``time/fit_seconds`` from ``metrics.json``, which also holds Lightning's set-up and the threshold
 fit). The median of ``--repeat`` runs is printed, with the ratios.
 
-    python scripts/overhead.py                       # ../shared/data/ecg5000/ecg.csv
+    python scripts/overhead.py                  # $ECG_ANOMALY_DATA (or the usual search)
     python scripts/overhead.py --data path/to/ecg.csv --repeat 5
+
+The data file is ``--data``, else ``$ECG_ANOMALY_DATA`` (a file or a folder holding ecg.csv),
+else the shared copy beside the checkout (``../shared/data/ecg5000/ecg.csv``), else the
+package's cache or a download; it is found once, before any timing.
 """
 
 from __future__ import annotations
@@ -26,7 +30,23 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "ecg5000" / "ecg.csv"
+SHARED_DATA = ROOT.parent / "shared" / "data" / "ecg5000" / "ecg.csv"
+
+
+def find_data(given: str | None) -> str:
+    """The tutorial's ecg.csv: ``given``, ``$ECG_ANOMALY_DATA``, the shared copy, the cache.
+
+    Exits with the package's message (what was tried, how to provide the file) if none is found.
+    """
+    from ecg_anomaly.data.errors import DataError
+    from ecg_anomaly.data.sources import ENV_VAR, resolve_data_path
+
+    if not given and not os.environ.get(ENV_VAR) and SHARED_DATA.is_file():
+        return str(SHARED_DATA)
+    try:
+        return str(resolve_data_path(given or None, source="tensorflow"))
+    except DataError as err:
+        sys.exit(str(err))
 
 
 def plain(data: str, out: str) -> None:
@@ -91,7 +111,9 @@ def timed(cmd: list[str], metrics: Path, env: dict[str, str]) -> tuple[float, di
 def main() -> None:
     """Time both sides ``--repeat`` times and print the medians and ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(DEFAULT_DATA), help="the tutorial's ecg.csv")
+    parser.add_argument(
+        "--data", help="the tutorial's ecg.csv (default: $ECG_ANOMALY_DATA, the shared copy)"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs of each side (median)")
     parser.add_argument(
         "--threads", type=int, help="torch threads of both sides (OMP_NUM_THREADS); default: all"
@@ -102,6 +124,7 @@ def main() -> None:
         plain(args.data, args.plain_out)
         return
 
+    args.data = find_data(args.data)
     env = dict(os.environ)
     if args.threads:
         env["OMP_NUM_THREADS"] = str(args.threads)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,8 +15,25 @@ from omegaconf import DictConfig
 
 from ecg_anomaly.utils.config import config_dir
 
+# Tests compose the repository's configs only: a developer's own config folder (read by the
+# search-path plugin in hydra_plugins/) must not change what they compose.
+os.environ.pop("ECG_ANOMALY_CONFIG_DIR", None)
+
 #: The project's shared copy of ECG5000, beside the checkout.
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ecg5000"
+
+
+def real_ecg5000() -> tuple[Path, str]:
+    """Where the real ``ecg.csv`` should be, and where that answer came from.
+
+    ``$ECG_ANOMALY_DATA`` (a file, or a folder holding ``ecg.csv``, as the data module reads
+    it) when set, else the shared copy beside the checkout.
+    """
+    env = os.environ.get("ECG_ANOMALY_DATA")
+    if env:
+        path = Path(env).expanduser()
+        return (path / "ecg.csv" if path.is_dir() else path), f"$ECG_ANOMALY_DATA={env}"
+    return SHARED_DATA / "ecg.csv", "the shared copy beside the checkout"
 
 
 def synthetic_beats(
@@ -66,10 +84,22 @@ def synthetic_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def ecg5000_csv() -> Path:
-    """The real ECG5000 ``ecg.csv`` (tests using it are skipped where it is missing)."""
-    path = SHARED_DATA / "ecg.csv"
+    """The real ECG5000 ``ecg.csv`` (tests using it are skipped where it is missing).
+
+    Set ``ECG_ANOMALY_DATA`` to use a copy elsewhere: ``pytest -m ecg5000`` then runs them.
+    """
+    path, origin = real_ecg5000()
     if not path.is_file():
-        pytest.skip(f"ECG5000 not found at {path}")
+        pytest.skip(f"ECG5000 not found at {path} ({origin})")
+    return path
+
+
+@pytest.fixture(scope="session")
+def ecg5000_ucr_train(ecg5000_csv: Path) -> Path:
+    """The UCR archive's ``ECG5000_TRAIN.txt`` beside ``ecg.csv`` (skipped where missing)."""
+    path = ecg5000_csv.parent / "ECG5000_TRAIN.txt"
+    if not path.is_file():
+        pytest.skip(f"ECG5000_TRAIN.txt not found beside {ecg5000_csv}")
     return path
 
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import yaml
 
 from tests.integration.test_sweep import TINY, run_train
+
+# The sweeper is the optuna extra, not in dev (it pins optuna<3): pip install -e ".[dev,optuna]"
+pytest.importorskip("hydra_plugins.hydra_optuna_sweeper", reason="no optuna extra installed")
 
 
 def test_optuna_search_runs_trials_and_optimises_a_validation_metric(synthetic_csv, tmp_path):

@@ -12,8 +12,6 @@ from ecg_anomaly.data import labels, table
 from ecg_anomaly.data.errors import DataFormatError, DataNotFoundError
 from ecg_anomaly.data.parsing import LAYOUTS, Beats, check_finite, read_beats
 
-SHARED = Path(__file__).resolve().parents[3].parent / "shared/data/ecg5000"
-
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
@@ -431,12 +429,10 @@ def test_good_files_take_the_fast_path(tmp_path, monkeypatch, text):
 
 
 @pytest.mark.ecg5000
-def test_real_ecg5000():
-    if not (SHARED / "ecg.csv").is_file():
-        pytest.skip(f"no ECG5000 copy at {SHARED}")
+def test_real_ecg5000(ecg5000_csv, ecg5000_ucr_train):
     # CPU time, not wall time: the machine may be shared (the C reader needs ~0.17 s here)
     start = time.process_time()
-    beats = read_beats(SHARED / "ecg.csv")
+    beats = read_beats(ecg5000_csv)
     elapsed = time.process_time() - start
     assert beats.layout == "tensorflow"
     assert beats.x.shape == (5000, 140) and beats.x.dtype == np.float32
@@ -444,7 +440,7 @@ def test_real_ecg5000():
     assert int((beats.y == labels.ABNORMAL).sum()) == 2081
     assert elapsed < 0.5, f"parsing took {elapsed:.2f} s"
 
-    train = read_beats(SHARED / "ECG5000_TRAIN.txt", seq_len=140, require_labels=True)
+    train = read_beats(ecg5000_ucr_train, seq_len=140, require_labels=True)
     assert train.layout == "ucr"
     assert train.x.shape == (500, 140)
     assert set(train.classes.tolist()) <= {1, 2, 3, 4, 5}
