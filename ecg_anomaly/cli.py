@@ -74,8 +74,12 @@ def quiet_console() -> None:
     Hydra logs to the console and the run's log file; Lightning's own console handlers would
     print every message a second time.
     """
+    import os
+
     import lightning.pytorch  # noqa: F401  (adds its console handler when first imported)
 
+    os.environ.setdefault("WANDB_SILENT", "true")  # W&B's banners (the run is in its folder)
+    logging.getLogger("mlflow").setLevel(logging.WARNING)  # MLflow's database set-up lines
     if logging.getLogger().handlers:
         for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
             logging.getLogger(name).handlers.clear()

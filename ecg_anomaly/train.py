@@ -110,7 +110,27 @@ def build(cfg: DictConfig) -> tuple[Any, Any, Any, Any]:
     trainer = instantiate_node(
         cfg.trainer, "trainer", callbacks=callbacks, logger=loggers or False, **extra
     )
+    if loggers:  # the run's settings beside its curves (TensorBoard, W&B, MLflow, CSV)
+        from omegaconf import OmegaConf
+
+        settings = OmegaConf.to_container(
+            OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]), resolve=True
+        )
+        for logger in trainer.loggers:
+            logger.log_hyperparams(_flat(settings))
     return datamodule, model, trainer, detection[0]
+
+
+def _flat(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"data": {"path": x}}`` as ``{"data/path": x}`` (lists as text)."""
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out |= _flat(value, f"{name}/")
+        else:
+            out[name] = str(value) if isinstance(value, list) else value
+    return out
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
@@ -127,8 +147,11 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         The flat results written to ``metrics.json``.
     """
     from ecg_anomaly.runs import claim, release, save_run_config
+    from ecg_anomaly.utils.loggers import check_callback_packages, check_logger_packages
 
     check_config(cfg)
+    check_logger_packages(cfg.get("logger"))  # a missing package costs nothing yet
+    check_callback_packages(cfg.get("callbacks"))
     out_dir = Path(cfg.paths.output_dir)
     overrides = [o for o in run_overrides() if not o.startswith(("resume=", "overwrite="))]
     folder = claim(out_dir, overrides, resume=bool(cfg.get("resume")),
