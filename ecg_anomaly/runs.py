@@ -122,7 +122,12 @@ def _same_run(saved: Sequence[str], given: Sequence[str]) -> list[str]:
 
 
 def claim(
-    path: str | os.PathLike, overrides: Sequence[str], *, resume: bool, overwrite: bool
+    path: str | os.PathLike,
+    overrides: Sequence[str],
+    *,
+    resume: bool,
+    overwrite: bool,
+    primary: bool = True,
 ) -> RunFolder:
     """Take a run folder for this run, or say why not.
 
@@ -131,6 +136,8 @@ def claim(
         overrides: This run's command-line overrides.
         resume: ``resume=true``: reuse finished results, or continue from ``last.ckpt``.
         overwrite: ``overwrite=true``: start over in a finished run's folder.
+        primary: False for the other processes of a distributed run (Lightning starts them
+            by running the command again): they follow rank 0's claim and touch nothing.
 
     Returns:
         What to do: reuse ``finished`` results, resume from ``resume_from``, or run fresh.
@@ -140,6 +147,8 @@ def claim(
             neither flag is given), or a resume would change the run's settings.
     """
     path = Path(path)
+    if not primary:
+        return _follow(path, resume)
     try:
         path.mkdir(parents=True, exist_ok=True)
         _lock(path)
@@ -180,6 +189,16 @@ def claim(
         )
         raise RunFolderError(msg)
     _clean(path)
+    return RunFolder(path)
+
+
+def _follow(path: Path, resume: bool) -> RunFolder:
+    """What rank 0 decided, read from the folder it claimed (a resume, or a fresh run)."""
+    saved_cfg, last = path / RUN_CONFIG, path / "checkpoints" / "last.ckpt"
+    if resume and saved_cfg.is_file() and last.is_file():
+        saved = OmegaConf.load(saved_cfg)
+        return RunFolder(path, resume_from=last, config=saved.config,
+                         overrides=list(saved.get("overrides", [])))  # fmt: skip
     return RunFolder(path)
 
 

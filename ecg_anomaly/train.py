@@ -154,8 +154,12 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     check_callback_packages(cfg.get("callbacks"))
     out_dir = Path(cfg.paths.output_dir)
     overrides = [o for o in run_overrides() if not o.startswith(("resume=", "overwrite="))]
+    from lightning.fabric.utilities.rank_zero import rank_zero_only
+
+    # Under DDP, Lightning starts ranks 1.. by running the command again: rank 0 owns the folder
+    primary = rank_zero_only.rank == 0
     folder = claim(out_dir, overrides, resume=bool(cfg.get("resume")),
-                   overwrite=bool(cfg.get("overwrite")))  # fmt: skip
+                   overwrite=bool(cfg.get("overwrite")), primary=primary)  # fmt: skip
     try:
         if folder.finished is not None:
             log.info("%s holds this run's results already: not run again (resume=true)", out_dir)
@@ -164,11 +168,12 @@ def train(cfg: DictConfig) -> dict[str, Any]:
             log.info("Resuming the run in %s from %s", out_dir, folder.resume_from)
             cfg, overrides = folder.config, folder.overrides
             cfg.ckpt_path = str(folder.resume_from)
-        else:
+        elif primary:
             save_run_config(out_dir, cfg, overrides)
         return _fit_and_test(cfg, out_dir, overrides)
     finally:
-        release(out_dir)
+        if primary:
+            release(out_dir)
 
 
 def _fit_and_test(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 from typing import Any
@@ -12,6 +11,9 @@ import torch
 from lightning.pytorch.callbacks import Callback
 
 log = logging.getLogger(__name__)
+
+#: Buffers fitted after training (never restored from an earlier epoch).
+FITTED_LATER = ("threshold", "extra_thresholds.", "timing_")
 
 
 class RestoreBestWeights(Callback):
@@ -77,9 +79,8 @@ class RestoreBestWeights(Callback):
         # EarlyStopping sets should_stop; reaching max_epochs does not.
         if self.best_state is None or (self.only_if_stopped_early and not trainer.should_stop):
             return
-        # The threshold buffer is fitted afterwards; keep the current one (NaN) untouched.
-        state = copy.copy(self.best_state)
-        state.pop("threshold", None)
+        # Thresholds and timing are fitted afterwards, on these weights: leave them as they are.
+        state = {k: v for k, v in self.best_state.items() if not k.startswith(FITTED_LATER)}
         pl_module.load_state_dict(state, strict=False)
         self.restored = True
         log.info(

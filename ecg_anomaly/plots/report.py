@@ -37,7 +37,9 @@ PLOT_TITLES = {
     "roc": "ROC curve",
     "pr": "Precision-recall curve",
     "latent": "Latent space",
-    # a recording's detection (ecg-anomaly-detect)
+}
+#: Titles of the figures of a recording's detection (ecg-anomaly-detect).
+RECORDING_TITLES = {
     "strips": "The recording with the flagged beats",
     "scores_over_time": "Anomaly score over time",
     "mean_beats": "Mean beat, not flagged vs flagged",
@@ -163,7 +165,7 @@ def write_report_md(
         evaluation: The evaluated split.
         warnings: Sanity checks that failed (inverted scores, a useless threshold, ...).
         tables: Metric tables by heading (e.g. the deciding threshold, each extra one).
-        figures: Figure files by key of :data:`PLOT_TITLES`.
+        figures: Figure files by key of :data:`PLOT_TITLES` or :data:`RECORDING_TITLES`.
         files: The run's other files and what each holds.
     """
     path = Path(path)
@@ -191,9 +193,10 @@ def write_report_md(
         lines.append("")
     if figures:
         lines += ["## Plots", ""]
+        titles = PLOT_TITLES | RECORDING_TITLES
         for key, file in figures.items():
             rel = file.relative_to(path.parent).as_posix()
-            lines += [f"### {PLOT_TITLES[key]}", "", f"![{PLOT_TITLES[key]}]({rel})", ""]
+            lines += [f"### {titles[key]}", "", f"![{titles[key]}]({rel})", ""]
     lines += ["## Files", ""]
     lines += [f"- `{name}`: {what}" for name, what in files.items()]
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -109,7 +109,8 @@ def test_a_finished_run_folder_is_not_reused_unless_asked(make_cfg, tmp_path):
         train(make_cfg("trainer.max_epochs=1", "seed=1"))
     assert json.loads((tmp_path / "metrics.json").read_text())["seed"] == 0  # untouched
     again = train(make_cfg("trainer.max_epochs=1", "resume=true"))  # same run: kept as is
-    assert again == first
+    assert again == json.loads((tmp_path / "metrics.json").read_text())
+    assert again["test/accuracy"] == pytest.approx(first["test/accuracy"])
     train(make_cfg("trainer.max_epochs=1", "seed=1", "overwrite=true"))
     assert json.loads((tmp_path / "metrics.json").read_text())["seed"] == 1
 
