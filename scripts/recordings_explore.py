@@ -1,4 +1,4 @@
-"""Measurements behind the defaults of ``ecg_anomaly.recordings`` (numbers in notes/recordings.md).
+"""Measurements behind the defaults of ``ecg_anomaly.recordings`` (numbers in docs/recordings.md).
 
 Parts (all by default, or name some with ``--part``):
 

@@ -4,7 +4,7 @@ A premature beat (atrial or ventricular) comes early: its RR interval before it 
 the local rhythm's. Its shape can be normal (an atrial premature beat), so the timing is the
 only sign of it. The prematurity is one-sided on purpose: the long pause after an ectopic beat
 (compensatory pause) is not itself abnormal, and a two-sided term that also flags it was
-measured to halve the precision of the detection (see ``notes/recordings.md``).
+measured to halve the precision of the detection (see ``docs/recordings.md``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Find the beats of a recording: three R-peak detectors vote, each beat snapped to its peak.
 
-No single detector is reliable on real records (measured, see ``notes/recordings.md``): the
+No single detector is reliable on real records (measured, see ``docs/recordings.md``): the
 wavelet detector (Kalidas & Tamil 2017) misses wide ventricular beats, the gradient detector
 (neurokit2's default) and Pan-Tompkins-like detectors put false beats into muscle noise, and
 several mark the R wave 30-100 ms late. So three detectors of different kinds run on the same

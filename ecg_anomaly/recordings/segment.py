@@ -6,7 +6,7 @@ is the window ``[R_i - before_s, R_{i+1} - next_before_s]`` (R_i its peak, R_{i+
 beat's), resampled linearly to ``seq_len`` values, multiplied by ``qrs_sign * polarity`` so its
 QRS points the way ECG5000's does, and z-normalised (mean 0, sample standard deviation 1, as
 ECG5000). The default window is the one whose mean normal beat of MIT-BIH record 100
-correlates best with ECG5000's mean normal beat (table in ``notes/recordings.md``).
+correlates best with ECG5000's mean normal beat (table in ``docs/recordings.md``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Training an autoencoder on every beat of a patient's first minutes works while abnormal beats
 are rare. A patient with frequent ectopic beats (bigeminy: every second beat) breaks it: the
 uniform ectopic beats are learnt as well as the normal ones, reconstruct better than the more
-variable normal beats, and the anomaly score inverts (measured in ``notes/recordings.md``).
+variable normal beats, and the anomaly score inverts (measured in ``docs/recordings.md``).
 ``method="dominant"`` keeps only the dominant rhythm's beats:
 
 1. premature beats (prematurity above ``max_prematurity``, see
