@@ -34,6 +34,12 @@ def eval_datamodule(cfg: DictConfig, saved: dict[str, Any] | None) -> Any:
     from ecg_anomaly.errors import ConfigError
 
     given = {k: v for k, v in OmegaConf.to_container(cfg.data).items() if v is not None}
+    if saved is not None and saved.get("source") == "recording":
+        from ecg_anomaly.recordings import RecordingDataModule
+
+        settings = {k: v for k, v in saved.items() if k not in ("source", "path", "beats")}
+        sizes = {"batch_size": cfg.batch_size, "eval_batch_size": cfg.batch_size}
+        return RecordingDataModule(**(settings | given), test_split=cfg.split, **sizes)
     if saved is None and "path" not in given:
         msg = (
             "this checkpoint does not record its data settings (written by an older version): "

@@ -137,11 +137,9 @@ def make_cfg(tmp_path: Path, synthetic_csv: Path) -> Callable[..., DictConfig]:
 
 def compose_train(out_dir: Path, *overrides: str, config_name: str = "train") -> DictConfig:
     """Compose a config as the entry point would, writing into ``out_dir`` (any scope)."""
-    defaults = {
-        "trainer.enable_progress_bar": "false",
-        "callbacks.progress_bar": "null",
-        "paths.output_dir": str(out_dir),
-    }
+    defaults = {"paths.output_dir": str(out_dir)}
+    if config_name == "train":
+        defaults |= {"trainer.enable_progress_bar": "false", "callbacks.progress_bar": "null"}
     given = {o.split("=", 1)[0].lstrip("+~") for o in overrides}
     extra = [f"{k}={v}" for k, v in defaults.items() if k not in given]
     GlobalHydra.instance().clear()

@@ -58,6 +58,18 @@ def test_patient_specific_model_finds_record_100s_premature_beats(patient_run):
     assert set(labelled["class"]) <= {1, 2, 3}  # AAMI N, S, V
 
 
+def test_eval_of_a_recording_model_reproduces_its_test_metrics(patient_run, tmp_path):
+    from ecg_anomaly.eval import evaluate
+    from tests.conftest import compose_train
+
+    run, results = patient_run
+    cfg = compose_train(tmp_path, f"ckpt_path={run / 'checkpoints' / 'model.ckpt'}",
+                        "report=false", config_name="eval")  # fmt: skip
+    again = evaluate(cfg)
+    for key in ("test/auroc", "test/auprc", "test/recall", "test/specificity", "threshold"):
+        assert again[key] == pytest.approx(results[key], abs=1e-6), key
+
+
 def test_detection_does_not_depend_on_the_sampling_rate(patient_run, record_100):
     import wfdb
 

@@ -160,3 +160,15 @@ def test_bad_checkpoints_are_refused_in_training(make_cfg, tmp_path, key):
         assert f"{key}=" in str(err.value)
         assert "weights_only=False" not in str(err.value)
     assert not (tmp_path / "pwned").exists()
+
+
+def test_a_gzipped_file_gives_the_same_metrics_as_the_plain_one(make_cfg, synthetic_csv, tmp_path):
+    import gzip
+
+    packed = tmp_path / "ecg.csv.gz"
+    packed.write_bytes(gzip.compress(synthetic_csv.read_bytes()))
+    common = ["trainer.max_epochs=2", "callbacks.detection.report=false"]
+    plain = train(make_cfg(*common, f"paths.output_dir={tmp_path / 'plain'}"))
+    gz = train(make_cfg(*common, f"data.path={packed}", f"paths.output_dir={tmp_path / 'gz'}"))
+    for key in ("test/accuracy", "test/auroc", "threshold", "test/tp", "test/fp"):
+        assert gz[key] == plain[key], key
