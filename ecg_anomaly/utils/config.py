@@ -62,7 +62,7 @@ def instantiate_node(node: DictConfig, key: str, **kwargs: Any) -> Any:
 def instantiate_group(group: DictConfig | None, key: str = "callbacks") -> list[Any]:
     """Instantiate every entry of a config group that has a ``_target_`` (callbacks, loggers).
 
-    Entries set to ``null`` are skipped, so ``callbacks.model_checkpoint=null`` switches one off.
+    Entries set to ``null`` are skipped, so ``callbacks.checkpoint=null`` switches one off.
     """
     if not group:
         return []

@@ -134,7 +134,7 @@ def test_installed_package_runs_a_user_experiment_from_the_user_config_dir(
         "trainer.max_epochs=1",
         "trainer.enable_progress_bar=false",
         "callbacks.progress_bar=null",
-        "++callbacks.report=null",
+        "callbacks.detection.report=false",
         f"hydra.run.dir={run}",
         cwd=workdir,
         ECG_ANOMALY_CONFIG_DIR=str(user),
