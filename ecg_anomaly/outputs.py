@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ecg_anomaly.anomaly.evaluation import Evaluation
+from ecg_anomaly.anomaly.evaluation import DECIDING, Evaluation
 from ecg_anomaly.utils.results import format_table, write_json
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,49 @@ FILES = {
     "more abnormal), `flag` (1 = flagged abnormal: score >= threshold); with timing in the "
     "score (recordings) also `shape` (the model's score alone) and `prematurity`.",
 }
+
+
+def run_results(
+    evaluations: Mapping[str, Evaluation],
+    thresholds: Mapping[str, float],
+    *,
+    model: str,
+    fit: Mapping[str, Any],
+    data: Mapping[str, Any],
+    info: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The flat results of a run (``metrics.json``).
+
+    Args:
+        evaluations: The evaluated splits, the main one first.
+        thresholds: ``"threshold"`` (deciding) and the extras by name.
+        model: The model's class name.
+        fit: What fitting recorded: ``epochs``, ``seconds``, ``losses``, ``warnings``.
+        data: The data module's description (split sizes, ...), keys prefixed ``data/``.
+        info: Extra entries (``seed``, ``experiment``, ``checkpoint``, ...).
+    """
+    results: dict[str, Any] = {}
+    for ev in evaluations.values():
+        results |= ev.metrics
+    results["threshold"] = thresholds[DECIDING]
+    results |= {f"threshold/{k}": v for k, v in thresholds.items() if k != DECIDING}
+    results |= {
+        "positive_class": "abnormal (label 1)",
+        "model": model,
+        "split": next(iter(evaluations)),
+        "warnings": [
+            *fit.get("warnings", []),
+            *(w for ev in evaluations.values() for w in ev.warnings),
+        ],
+    }
+    if "epochs" in fit:
+        results["epochs"] = fit["epochs"]
+    results |= {f"data/{k}": v for k, v in data.items()}
+    results |= dict(fit.get("losses", {}))
+    results |= dict(info)
+    if "seconds" in fit:
+        results["time/fit_seconds"] = fit["seconds"]
+    return results
 
 
 def write_scores_csv(path: str | os.PathLike, evaluation: Evaluation) -> Path:

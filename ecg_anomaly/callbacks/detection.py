@@ -280,31 +280,17 @@ class DetectionCallback(Callback):
         return " · ".join(p for p in parts if p)
 
     def _results(self, trainer: L.Trainer, pl_module: Any) -> dict[str, Any]:
-        results: dict[str, Any] = {}
-        for ev in self.evaluations.values():
-            results |= ev.metrics
-        thresholds = pl_module.thresholds
-        results["threshold"] = thresholds.pop(DECIDING)
-        results |= {f"threshold/{k}": v for k, v in thresholds.items()}
-        results |= {
-            "positive_class": "abnormal (label 1)",
-            "model": type(pl_module).__name__,
-            "split": next(iter(self.evaluations)),
-            "warnings": [
-                *self._fit.get("warnings", []),
-                *(w for ev in self.evaluations.values() for w in ev.warnings),
-            ],
-        }
-        if "epochs" in self._fit:
-            results["epochs"] = self._fit["epochs"]
+        from ecg_anomaly.outputs import run_results
+
         describe = getattr(trainer.datamodule, "describe", None)
-        if callable(describe):
-            results |= {f"data/{k}": v for k, v in describe().items()}
-        results |= self._fit.get("losses", {})
-        results |= self.info
-        if "seconds" in self._fit:
-            results["time/fit_seconds"] = self._fit["seconds"]
-        return results
+        return run_results(
+            self.evaluations,
+            pl_module.thresholds,
+            model=type(pl_module).__name__,
+            fit=self._fit,
+            data=describe() if callable(describe) else {},
+            info=self.info,
+        )
 
     def _figure_data(self, trainer: L.Trainer, pl_module: Any, main: Evaluation) -> Any:
         from ecg_anomaly.plots import read_loss_history

@@ -291,12 +291,17 @@ class ReconstructionModel(AnomalyModel):
     def anomaly_score(self, x: torch.Tensor) -> torch.Tensor:
         return per_beat_error(self.reconstruct(x), x, self.score_kind)
 
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Reconstruct normalised beats ``(n, seq_len)``: the decoder of the encoder's code."""
+        return self.decoder(self.encoder(x))
+
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        """Reconstruction of normalised beats."""
+        """Reconstruction ``(n, seq_len)`` of normalised beats (dropout off in eval mode)."""
         return self(x)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Latent code of normalised beats (for latent-space plots)."""
+        """Latent code ``(n, d)`` of normalised beats (for latent-space plots)."""
         return self.encoder(x).flatten(1)
 
     encoder: nn.Module
+    decoder: nn.Module

@@ -73,18 +73,6 @@ class ConvAutoencoder(ReconstructionModel):
         if keras_init:
             keras_init_(self)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Reconstruct normalised beats ``(n, seq_len)``."""
-        return self.decoder(self.encoder(x))
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Latent code ``(n, d)`` of normalised beats."""
-        return self.encoder(x)
-
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        """Reconstruction ``(n, seq_len)`` of normalised beats (in eval mode: dropout)."""
-        return self(x)
-
     def compute_loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         recon = self(x)
         if self.loss_kind == "weighted_mse":

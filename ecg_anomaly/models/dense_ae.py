@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import torch
-
 from ecg_anomaly.models.base import ReconstructionModel
 from ecg_anomaly.models.components.layers import keras_init_, mlp
 
@@ -41,15 +39,3 @@ class DenseAutoencoder(ReconstructionModel):
         self.decoder = mlp([*hidden[::-1], seq_len], activation, output_activation)
         if keras_init:
             keras_init_(self)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Reconstruct normalised beats."""
-        return self.decoder(self.encoder(x))
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Latent code ``(n, d)`` of normalised beats."""
-        return self.encoder(x)
-
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        """Reconstruction ``(n, seq_len)`` of normalised beats."""
-        return self(x)

@@ -63,15 +63,3 @@ class LSTMAutoencoder(ReconstructionModel):
         super().__init__(seq_len=seq_len, **kwargs)
         self.encoder = LSTMEncoder(embedding_dim)
         self.decoder = LSTMDecoder(seq_len, embedding_dim)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Reconstruct normalised beats ``(n, seq_len)``."""
-        return self.decoder(self.encoder(x))
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Latent code ``(n, d)`` of normalised beats."""
-        return self.encoder(x)
-
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        """Reconstruction ``(n, seq_len)`` of normalised beats."""
-        return self(x)

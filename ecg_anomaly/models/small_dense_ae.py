@@ -68,10 +68,6 @@ class SmallDenseAutoencoder(ReconstructionModel):
         """Latent code ``(n, 4)`` of normalised beats."""
         return self.encoder_rest(self.first(x))
 
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        """Reconstruction ``(n, seq_len)`` of normalised beats (in eval mode: dropout)."""
-        return self(x)
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Reconstruct normalised beats."""
         return self.decoder(self.encode(x))
