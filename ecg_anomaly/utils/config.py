@@ -16,7 +16,9 @@ __all__ = ["ConfigError", "config_dir", "instantiate_group", "instantiate_node"]
 
 # The default run folder ends in the process id: two runs started in the same second (a seed
 # loop with '&', array jobs) get folders of their own (conf/hydra/default.yaml).
-OmegaConf.register_new_resolver("ecg_anomaly_pid", lambda: str(os.getpid()), replace=True)
+OmegaConf.register_new_resolver(
+    "ecg_anomaly_pid", lambda: str(os.getpid()), replace=True, use_cache=True
+)
 
 
 def config_dir() -> str:

@@ -90,3 +90,17 @@ def test_summary_lists_a_job_that_left_no_results(tmp_path: Path):
     csv_path, md_path = write_summary(tmp_path, records)
     assert "| 1 | missing | seed=1 |" in md_path.read_text()
     assert csv_path.read_text().splitlines()[0] == "job,status,overrides,error,test/f1,seed"
+
+
+def test_a_parallel_sweep_keeps_its_jobs_in_one_folder(synthetic_csv, tmp_path):
+    import os
+
+    env = {**os.environ, "ECG_ANOMALY_LOG_DIR": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "ecg_anomaly.train", "-m", "hydra/launcher=parallel",
+         f"data.path={synthetic_csv}", *TINY, "seed=0,1"],
+        capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (sweep,) = (tmp_path / "train" / "multiruns").iterdir()  # one folder for the whole sweep
+    assert {p.name for p in sweep.iterdir()} >= {"0", "1", "summary.csv", "summary.md"}
