@@ -22,7 +22,7 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig
 
-from ecg_anomaly.utils.config import config_dir
+from ecg_anomaly.utils.config import config_dir, register_search_path_plugin
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,9 @@ def detect(cfg: DictConfig) -> dict[str, Any]:
         files=FILES,
     )
     return result.metrics
+
+
+register_search_path_plugin()  # $ECG_ANOMALY_CONFIG_DIR, whatever the install
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="detect")

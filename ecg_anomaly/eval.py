@@ -23,7 +23,7 @@ import hydra
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from ecg_anomaly.utils.config import config_dir
+from ecg_anomaly.utils.config import config_dir, register_search_path_plugin
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +147,9 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     )
     trainer.test(model, datamodule=datamodule, verbose=False)
     return detection.results
+
+
+register_search_path_plugin()  # $ECG_ANOMALY_CONFIG_DIR, whatever the install
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="eval")

@@ -22,7 +22,7 @@ import hydra
 import numpy as np
 from omegaconf import DictConfig
 
-from ecg_anomaly.utils.config import config_dir
+from ecg_anomaly.utils.config import config_dir, register_search_path_plugin
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,9 @@ def predict(cfg: DictConfig) -> dict[str, Any]:
         summary["labelled_abnormal"] = int(beats.y.sum())
         summary["accuracy"] = float(evaluation.metrics[f"{scored.split}/accuracy"])
     return summary
+
+
+register_search_path_plugin()  # $ECG_ANOMALY_CONFIG_DIR, whatever the install
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="predict")

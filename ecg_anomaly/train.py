@@ -24,7 +24,7 @@ import hydra
 from omegaconf import DictConfig
 
 from ecg_anomaly.errors import ConfigError, bad_value
-from ecg_anomaly.utils.config import config_dir
+from ecg_anomaly.utils.config import config_dir, register_search_path_plugin
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +195,9 @@ def _fit_and_test(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict[
     trainer.save_checkpoint(out_dir / "checkpoints" / "model.ckpt", weights_only=False)
     trainer.test(model, datamodule=datamodule, verbose=False)
     return detection.results
+
+
+register_search_path_plugin()  # $ECG_ANOMALY_CONFIG_DIR, whatever the install
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="train")

@@ -21,6 +21,23 @@ OmegaConf.register_new_resolver(
 )
 
 
+def register_search_path_plugin() -> None:
+    """Register the ``$ECG_ANOMALY_CONFIG_DIR`` search-path plugin with Hydra by hand.
+
+    Hydra finds plugins by scanning the ``hydra_plugins`` namespace package, which an editable
+    install hides from that scan; registering it here works in every kind of install.
+    """
+    try:
+        from hydra.core.plugins import Plugins
+
+        from hydra_plugins.ecg_anomaly_searchpath.ecg_anomaly_searchpath import (
+            EcgAnomalySearchPathPlugin,
+        )
+    except ImportError:  # the package's files incomplete: the plugin is then simply absent
+        return
+    Plugins.instance().register(EcgAnomalySearchPathPlugin)
+
+
 def config_dir() -> str:
     """Absolute path of the Hydra config folder.
 
