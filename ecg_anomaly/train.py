@@ -146,6 +146,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     Returns:
         The flat results written to ``metrics.json``.
     """
+    from lightning.fabric.utilities.rank_zero import rank_zero_only
+
     from ecg_anomaly.runs import claim, release, save_run_config
     from ecg_anomaly.utils.loggers import check_callback_packages, check_logger_packages
 
@@ -154,8 +156,6 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     check_callback_packages(cfg.get("callbacks"))
     out_dir = Path(cfg.paths.output_dir)
     overrides = [o for o in run_overrides() if not o.startswith(("resume=", "overwrite="))]
-    from lightning.fabric.utilities.rank_zero import rank_zero_only
-
     # Under DDP, Lightning starts ranks 1.. by running the command again: rank 0 owns the folder
     primary = rank_zero_only.rank == 0
     folder = claim(out_dir, overrides, resume=bool(cfg.get("resume")),
