@@ -49,13 +49,8 @@ def run_task(task: Callable[[DictConfig], Any], cfg: DictConfig) -> Any:
                 sys.exit(2)
             raise
         first = str(err).splitlines()[0] if str(err) else ""
-        log.error(
-            "job %s failed: %s: %s (details in %s)",
-            hydra_cfg.job.num,
-            type(err).__name__,
-            first,
-            path,
-        )
+        where = f" (details in {path})" if path else ""
+        log.error("job %s failed: %s: %s%s", hydra_cfg.job.num, type(err).__name__, first, where)
         return math.nan
 
 
