@@ -175,8 +175,8 @@ class AnomalyModel(L.LightningModule):
     ) -> torch.Tensor:
         losses = out if isinstance(out, dict) else {"loss": out}
         if stage == "train":
-            # Summed here and logged once per epoch (on_train_epoch_end), each rank its own: a
-            # self.log call costs more than a training step of the small models used on ECG5000.
+            # Summed here and logged once per epoch (on_train_epoch_end) over every rank's beats:
+            # a self.log call costs more than a training step of the small models on ECG5000.
             for k, v in losses.items():
                 total = v.detach() * n
                 sums = self._train_sums
@@ -213,8 +213,14 @@ class AnomalyModel(L.LightningModule):
 
     def on_train_epoch_end(self) -> None:
         if self._train_count:
-            means = {f"train/{k}": s / self._train_count for k, s in self._train_sums.items()}
-            self.log_dict(means, on_step=False, on_epoch=True, prog_bar=False)
+            names = list(self._train_sums)
+            sums = [s.float() for s in self._train_sums.values()]
+            count = torch.tensor(float(self._train_count), device=self.device)
+            # every rank gets the same number of batches, so every rank reduces the same sums
+            totals = self.trainer.strategy.reduce(torch.stack([*sums, count]), reduce_op="sum")
+            means = {f"train/{k}": totals[i] / totals[-1] for i, k in enumerate(names)}
+            # equal on every rank now: sync_dist only tells Lightning that it is one value
+            self.log_dict(means, on_step=False, on_epoch=True, prog_bar=False, sync_dist=True)
         self._train_sums, self._train_count = {}, 0
 
     def validation_step(self, batch: Sequence[torch.Tensor], batch_idx: int) -> None:

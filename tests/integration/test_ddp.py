@@ -28,7 +28,7 @@ def test_ddp_on_two_cpu_processes_matches_one_process(make_cfg, tmp_path):
     frozen = ["trainer.max_epochs=1", f"init_weights={ckpt}", "model.optimizer.lr=0"]
 
     single = train(make_cfg(*common, *frozen, f"paths.output_dir={tmp_path / 'single'}"))
-    run_train(
+    proc = run_train(
         *common,
         *frozen,
         "trainer=ddp",
@@ -38,7 +38,10 @@ def test_ddp_on_two_cpu_processes_matches_one_process(make_cfg, tmp_path):
         timeout=240,
     )
     ddp = json.loads((tmp_path / "ddp" / "metrics.json").read_text())
-    assert "GLOBAL_RANK: 1" in (tmp_path / "ddp" / "train.log").read_text()
+    log = (tmp_path / "ddp" / "train.log").read_text()
+    assert "GLOBAL_RANK: 1" in log  # both ranks log into the run's train.log
+    assert log.count("Fitted MeanStdThreshold") == 1  # said once, by rank 0
+    assert "sync_dist" not in proc.stdout + proc.stderr + log  # no per-rank warning noise
 
     assert ddp["test/tp"] + ddp["test/tn"] + ddp["test/fp"] + ddp["test/fn"] == 81
     compared = [k for k in single if k.startswith(("test/", "val/", "threshold"))]

@@ -104,3 +104,27 @@ def test_a_parallel_sweep_keeps_its_jobs_in_one_folder(synthetic_csv, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     (sweep,) = (tmp_path / "train" / "multiruns").iterdir()  # one folder for the whole sweep
     assert {p.name for p in sweep.iterdir()} >= {"0", "1", "summary.csv", "summary.md"}
+
+
+def test_a_sweep_run_again_with_resume_runs_only_the_unfinished_jobs(synthetic_csv, tmp_path):
+    # how the benchmark resumes: the same sweep again, resume=true in every job
+    sweep = tmp_path / "sweep"
+    args = ["-m", f"data.path={synthetic_csv}", *TINY, "seed=0,1", "resume=true",
+            f"hydra.sweep.dir={sweep}"]  # fmt: skip
+    run_train(*args)
+    finished = (sweep / "0" / "metrics.json").stat().st_mtime_ns
+    first = json.loads((sweep / "0" / "metrics.json").read_text())
+    # job 1 as a kill leaves it before its first checkpoint: a folder without results
+    (sweep / "1" / "metrics.json").unlink()
+    (sweep / "1" / "checkpoints" / "model.ckpt").unlink()
+    (sweep / "1" / "checkpoints" / "last.ckpt").unlink()
+
+    console = run_train(*args)
+    log = console.stdout + console.stderr
+    assert log.count("not run again (resume=true)") == 1  # job 0 only
+    assert (sweep / "0" / "metrics.json").stat().st_mtime_ns == finished
+    assert json.loads((sweep / "1" / "metrics.json").read_text())["seed"] == 1  # run again
+    with (sweep / "summary.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["job"], r["status"]) for r in rows] == [("0", "ok"), ("1", "ok")]
+    assert float(rows[0]["test/accuracy"]) == first["test/accuracy"]
