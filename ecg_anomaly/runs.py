@@ -116,9 +116,12 @@ def _clean(path: Path) -> None:
 
 
 def _same_run(saved: Sequence[str], given: Sequence[str]) -> list[str]:
-    """The overrides of ``given`` that change the saved run (empty: the same run)."""
-    keep = [o for o in given if not o.startswith(RESUME_FREE)]
-    return sorted(set(keep) ^ {o for o in saved if not o.startswith(RESUME_FREE)})
+    """The overrides of ``given`` that change the saved run (empty: the same run).
+
+    Repeating some or all of the run's own overrides (a requeued job runs its whole command line
+    again) changes nothing: the resumed run takes its settings from its folder.
+    """
+    return sorted(o for o in set(given) - set(saved) if not o.startswith(RESUME_FREE))
 
 
 def claim(
@@ -161,12 +164,13 @@ def claim(
     metrics = path / "metrics.json"
     if resume and saved is not None:
         changed = _same_run(saved.get("overrides", []), overrides)
-        if changed and overrides:
+        if changed:
             release(path)
             msg = (
                 f"resume=true continues the run in {path} with its own settings, but these "
-                f"overrides differ from them: {' '.join(changed)}. Resume with only "
-                f"resume=true hydra.run.dir={path}, or start a new run elsewhere."
+                f"overrides are not among them: {' '.join(changed)}. Resume with only "
+                f"resume=true hydra.run.dir={path} (or the run's own command line with "
+                "resume=true), or start a new run elsewhere."
             )
             raise RunFolderError(msg)
         if metrics.is_file():

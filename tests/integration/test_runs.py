@@ -172,3 +172,22 @@ def test_a_gzipped_file_gives_the_same_metrics_as_the_plain_one(make_cfg, synthe
     gz = train(make_cfg(*common, f"data.path={packed}", f"paths.output_dir={tmp_path / 'gz'}"))
     for key in ("test/accuracy", "test/auroc", "threshold", "test/tp", "test/fp"):
         assert gz[key] == plain[key], key
+
+
+def test_resume_takes_the_runs_own_overrides_again_and_refuses_new_ones(tmp_path):
+    from omegaconf import OmegaConf
+
+    from ecg_anomaly.runs import claim, release, save_run_config
+
+    own = ["experiment=dense_ae_mse_long", "seed=3"]
+    save_run_config(tmp_path, OmegaConf.create({"seed": 3}), own)
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "last.ckpt").write_bytes(b"epoch 5")
+    # a requeued job repeats its whole command line; a user may repeat part of it
+    for given in ([], own, ["seed=3"], [*own, "threads=2"]):
+        folder = claim(tmp_path, given, resume=True, overwrite=False)
+        assert folder.resume_from == tmp_path / "checkpoints" / "last.ckpt", given
+        assert folder.overrides == own
+        release(tmp_path)
+    with pytest.raises(RunFolderError, match=r"not among them: seed=4\. Resume with only"):
+        claim(tmp_path, ["experiment=dense_ae_mse_long", "seed=4"], resume=True, overwrite=False)
