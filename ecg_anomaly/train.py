@@ -162,7 +162,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
                    overwrite=bool(cfg.get("overwrite")), primary=primary)  # fmt: skip
     try:
         if folder.finished is not None:
-            log.info("%s holds this run's results already: not run again (resume=true)", out_dir)
+            log.info("%s holds this run's results already: not run again (resume=true); see %s",
+                     out_dir, out_dir / "metrics.json")  # fmt: skip
             return folder.finished
         if folder.resume_from is not None:
             log.info("Resuming the run in %s from %s", out_dir, folder.resume_from)
