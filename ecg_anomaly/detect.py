@@ -44,22 +44,19 @@ def detect(cfg: DictConfig) -> dict[str, Any]:
     Returns:
         The flat dict written to ``metrics.json``.
     """
-    from ecg_anomaly.detector import data_settings, model_from_checkpoint, read_checkpoint
+    from ecg_anomaly.detector import load_detector
     from ecg_anomaly.outputs import write_detection
     from ecg_anomaly.recordings import read_recording
     from ecg_anomaly.recordings.detection import detect_beats
 
     ckpt_path = Path(cfg.ckpt_path).expanduser().absolute()
-    ckpt = read_checkpoint(ckpt_path)
-    model = model_from_checkpoint(ckpt, str(ckpt_path))
-    saved, _ = data_settings(ckpt)
-    trained_on_recording = bool(saved) and saved.get("source") == "recording"
-    window = cfg.window or (saved["window"] if trained_on_recording else "ecg5000")
+    detector = load_detector(ckpt_path)
+    model = detector.model
     recording = read_recording(cfg.record, fs=cfg.fs, channel=cfg.channel)
     result = detect_beats(
         model,
         recording,
-        window=window,
+        window=cfg.window or detector.window or "ecg5000",
         threshold=cfg.threshold,
         timing_scale=cfg.timing_scale,
         own_percentile=float(cfg.own_percentile),

@@ -153,7 +153,7 @@ class Detector:
 
     def set_threshold(self, value: float) -> None:
         """Replace the saved deciding threshold (e.g. a manual value)."""
-        self.model.threshold.fill_(float(value))
+        self.model.set_thresholds(float(value))
 
 
 def read_checkpoint(path: str | os.PathLike, key: str = "ckpt_path") -> dict[str, Any]:

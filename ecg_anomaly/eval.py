@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from ecg_anomaly.utils.config import config_dir, register_search_path_plugin
@@ -54,16 +53,6 @@ def eval_datamodule(cfg: DictConfig, saved: dict[str, Any] | None) -> Any:
                              eval_batch_size=cfg.batch_size)  # fmt: skip
 
 
-def overlap(datamodule: Any, fingerprints: np.ndarray | None) -> int | None:
-    """How many beats of the evaluated split are training beats of the model (None: unknown)."""
-    if fingerprints is None:
-        return None
-    from ecg_anomaly.data.fingerprints import beat_fingerprints
-
-    beats = datamodule.raw_beats(datamodule.split_rows(datamodule.test_split))
-    return int(np.isin(beat_fingerprints(beats), fingerprints).sum())
-
-
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
     """Score one split with a saved model through the detection callback; write the results.
 
@@ -77,6 +66,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
 
     from ecg_anomaly.callbacks import DetectionCallback
     from ecg_anomaly.data.datamodule import TEST_SPLITS
+    from ecg_anomaly.data.fingerprints import training_beats_among
     from ecg_anomaly.detector import data_settings, model_from_checkpoint, read_checkpoint
     from ecg_anomaly.errors import bad_value
 
@@ -109,9 +99,9 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         )
         raise DataFormatError(msg)
     if cfg.get("threshold") is not None:
-        extra = {k: v for k, v in model.thresholds.items() if k != "threshold"}
-        model.set_thresholds(float(cfg.threshold), extra)
-    shared = overlap(datamodule, fingerprints)
+        model.set_thresholds(float(cfg.threshold))  # the extra thresholds stay as saved
+    scored_beats = datamodule.raw_beats(datamodule.split_rows(datamodule.test_split))
+    shared = training_beats_among(scored_beats, fingerprints)
     info: dict[str, Any] = {
         "checkpoint": str(ckpt_path),
         "data/path": str(datamodule.source_path),

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-import numpy as np
 from omegaconf import DictConfig
 
 from ecg_anomaly.utils.config import config_dir, register_search_path_plugin
@@ -40,7 +39,7 @@ def predict(cfg: DictConfig) -> dict[str, Any]:
 
     from ecg_anomaly.anomaly.evaluation import evaluate
     from ecg_anomaly.anomaly.scoring import SplitScores, score_beats
-    from ecg_anomaly.data.fingerprints import beat_fingerprints
+    from ecg_anomaly.data.fingerprints import training_beats_among
     from ecg_anomaly.data.parsing import read_beats
     from ecg_anomaly.detector import data_settings, model_from_checkpoint, read_checkpoint
     from ecg_anomaly.outputs import write_scores_csv
@@ -49,7 +48,7 @@ def predict(cfg: DictConfig) -> dict[str, Any]:
     ckpt = read_checkpoint(ckpt_path)
     model = model_from_checkpoint(ckpt, str(ckpt_path))
     if cfg.get("threshold") is not None:
-        model.threshold.fill_(float(cfg.threshold))
+        model.set_thresholds(float(cfg.threshold))
     seq_len = int(model.normalizer.shift.numel())
     beats = read_beats(cfg.input, cfg.layout, seq_len=seq_len)
     scored = score_beats(model, torch.from_numpy(beats.x), Path(beats.path).name, cfg.batch_size)
@@ -58,13 +57,9 @@ def predict(cfg: DictConfig) -> dict[str, Any]:
     output = write_scores_csv(cfg.output, evaluation)
     flags = evaluation.deciding_flags
     _, fingerprints = data_settings(ckpt)
-    shared = None
-    if fingerprints is not None:
-        shared = int(np.isin(beat_fingerprints(beats.x), fingerprints).sum())
-        if shared:
-            log.warning(
-                "%d of the %d beats are beats this model was trained on", shared, len(flags)
-            )
+    shared = training_beats_among(beats.x, fingerprints)
+    if shared:
+        log.warning("%d of the %d beats are beats this model was trained on", shared, len(flags))
     summary: dict[str, Any] = {
         "input": str(beats.path),
         "layout": beats.layout,

@@ -206,10 +206,16 @@ def _follow(path: Path, resume: bool) -> RunFolder:
     return RunFolder(path)
 
 
+def run_settings(cfg: DictConfig) -> dict[str, Any]:
+    """The run's own settings, resolved, without Hydra's."""
+    return OmegaConf.to_container(
+        OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]), resolve=True
+    )
+
+
 def save_run_config(path: Path, cfg: DictConfig, overrides: Sequence[str]) -> Path:
     """Keep the run's resolved settings (without Hydra's) and overrides for a resume."""
-    mine = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
-    settings = OmegaConf.to_container(mine, resolve=True)
     out = Path(path) / RUN_CONFIG
-    OmegaConf.save(OmegaConf.create({"overrides": list(overrides), "config": settings}), out)
+    settings = {"overrides": list(overrides), "config": run_settings(cfg)}
+    OmegaConf.save(OmegaConf.create(settings), out)
     return out

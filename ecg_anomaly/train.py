@@ -111,13 +111,11 @@ def build(cfg: DictConfig) -> tuple[Any, Any, Any, Any]:
         cfg.trainer, "trainer", callbacks=callbacks, logger=loggers or False, **extra
     )
     if loggers:  # the run's settings beside its curves (TensorBoard, W&B, MLflow, CSV)
-        from omegaconf import OmegaConf
+        from ecg_anomaly.runs import run_settings
 
-        settings = OmegaConf.to_container(
-            OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]), resolve=True
-        )
+        settings = _flat(run_settings(cfg))
         for logger in trainer.loggers:
-            logger.log_hyperparams(_flat(settings))
+            logger.log_hyperparams(settings)
     return datamodule, model, trainer, detection[0]
 
 

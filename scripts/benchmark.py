@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from _machine import cpu_name
 
 from ecg_anomaly.utils.config import config_dir
 
@@ -162,17 +163,9 @@ def hardware(threads: int, jobs: int) -> str:
     import lightning
     import torch
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     return (
-        f"{cpu}, {os.cpu_count()} cores, {jobs} jobs side by side with {threads} torch thread(s) "
-        f"each; torch {torch.__version__}, lightning {lightning.__version__}, "
+        f"{cpu_name()}, {os.cpu_count()} cores, {jobs} jobs side by side with {threads} torch "
+        f"thread(s) each; torch {torch.__version__}, lightning {lightning.__version__}, "
         f"Python {platform.python_version()}, {platform.system()}"
     )
 

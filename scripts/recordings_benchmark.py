@@ -12,23 +12,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
 from pathlib import Path
 
+from _machine import cpu_name
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MITDB = Path(os.environ.get("ECG_ANOMALY_MITDB", SHARED / "mitdb"))
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def timed(fn, repeat: int):
@@ -37,7 +28,7 @@ def timed(fn, repeat: int):
         t0 = time.perf_counter()
         out = fn()
         times.append(time.perf_counter() - t0)
-    return out, statistics.median(times), min(times)
+    return out, statistics.median(times)
 
 
 def main() -> None:
@@ -74,17 +65,17 @@ def main() -> None:
             with torch.inference_mode():
                 return model.score(torch.from_numpy(x)).numpy()
 
-    rec, t_read, _ = timed(lambda: read_recording(args.record, args.fs, args.channel), args.repeat)
-    peaks, t_peaks, _ = timed(lambda: detect_peaks(rec.signal, rec.fs), args.repeat)
+    rec, t_read = timed(lambda: read_recording(args.record, args.fs, args.channel), args.repeat)
+    peaks, t_peaks = timed(lambda: detect_peaks(rec.signal, rec.fs), args.repeat)
 
     def cut():
         rr_prev, _ = rr_intervals(peaks.position, rec.fs)
         prematurity(rr_prev)
         return cut_beats(peaks.clean, peaks.position, rec.fs, peaks.polarity)
 
-    segments, t_cut, _ = timed(cut, args.repeat)
-    _, t_score, _ = timed(lambda: score(segments.x), args.repeat)
-    beats, t_all, _ = timed(lambda: extract_beats(rec), args.repeat)
+    segments, t_cut = timed(cut, args.repeat)
+    _, t_score = timed(lambda: score(segments.x), args.repeat)
+    beats, t_all = timed(lambda: extract_beats(rec), args.repeat)
 
     print(f"CPU: {cpu_name()} ({os.cpu_count()} logical cores visible)")
     print(

@@ -34,8 +34,8 @@ import numpy as np
 import torch
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from ecg_anomaly.anomaly.timing import shape_and_timing
 from ecg_anomaly.recordings.extract import RecordingBeats, extract_beats
-from ecg_anomaly.recordings.features import shape_and_timing
 from ecg_anomaly.recordings.io import read_recording
 from ecg_anomaly.recordings.selection import select_training_beats
 from ecg_anomaly.recordings.synthetic import simulate_recording

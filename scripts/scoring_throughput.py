@@ -16,12 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import time
 
 import numpy as np
 import torch
+from _machine import cpu_name
 
 from ecg_anomaly.detector import Detector, load_detector
 
@@ -47,14 +47,8 @@ def make_beats(n: int, seq_len: int, data: str | None) -> np.ndarray:
 
 def hardware() -> str:
     """CPU model, core count and torch threads, in one line."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
     threads = torch.get_num_threads()
-    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} with {threads} threads"
+    return f"{cpu_name()}, {os.cpu_count()} cores, torch {torch.__version__} with {threads} threads"
 
 
 def main() -> None:

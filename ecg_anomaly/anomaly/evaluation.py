@@ -23,7 +23,7 @@ from ecg_anomaly.anomaly.metrics import (
     ranking_metrics,
     threshold_metrics,
 )
-from ecg_anomaly.anomaly.scoring import SplitScores
+from ecg_anomaly.anomaly.scoring import UNKNOWN, SplitScores
 from ecg_anomaly.data.labels import ABNORMAL, NORMAL
 
 #: Name of the deciding threshold among an evaluation's thresholds.
@@ -144,16 +144,19 @@ def evaluate(scores: SplitScores, thresholds: Mapping[str, float]) -> Evaluation
     ordered |= {k: float(v) for k, v in thresholds.items() if k != DECIDING}
     flags = {name: flag(scores.scores, value) for name, value in ordered.items()}
     metrics: dict[str, float | int] = {f"{stage}/beats": len(scores)}
-    labels = scores.labels
-    if labels is not None and len(scores):
-        if scores.both_classes:
-            metrics |= {
-                f"{stage}/{k}": v for k, v in ranking_metrics(scores.scores, labels).items()
-            }
+    # metrics of the beats whose label is known (a detected beat no annotation matches is not)
+    known = scores.labelled()
+    if known.labels is not None and len(known):
+        keep = slice(None) if known is scores else scores.labels != UNKNOWN
+        labels = known.labels
+        if known.both_classes:
+            metrics |= {f"{stage}/{k}": v for k, v in ranking_metrics(known.scores, labels).items()}
         for name, f in flags.items():
             prefix = f"{stage}/" if name == DECIDING else f"{stage}/{name}/"
-            metrics |= {f"{prefix}{k}": v for k, v in threshold_metrics(f, labels).items()}
-        metrics |= _per_class(stage, scores, flags[DECIDING])
+            metrics |= {f"{prefix}{k}": v for k, v in threshold_metrics(f[keep], labels).items()}
+        metrics |= _per_class(stage, known, flags[DECIDING][keep])
+        if known is not scores:
+            metrics[f"{stage}/unlabelled_beats"] = len(scores) - len(known)
     metrics[f"{stage}/flagged"] = int(flags[DECIDING].sum())
     return Evaluation(scores, ordered, flags, metrics, _sanity(scores, metrics))
 

@@ -27,3 +27,15 @@ def beat_fingerprints(x: np.ndarray) -> np.ndarray:
         digest = hashlib.blake2b(row.tobytes(), digest_size=8).digest()
         out[i] = int.from_bytes(digest, "little") >> 1
     return out
+
+
+def training_beats_among(x: np.ndarray, fingerprints: np.ndarray | None) -> int | None:
+    """How many of the beats ``x`` are training beats (None: the checkpoint holds no record).
+
+    Args:
+        x: Beats ``(n, seq_len)``.
+        fingerprints: A checkpoint's training-beat fingerprints, or None.
+    """
+    if fingerprints is None:
+        return None
+    return int(np.isin(beat_fingerprints(x), fingerprints).sum())

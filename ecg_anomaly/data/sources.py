@@ -24,6 +24,7 @@ from typing import BinaryIO
 
 from ecg_anomaly.data.errors import DataError, DataFormatError, DataNotFoundError
 from ecg_anomaly.data.parsing import read_beats
+from ecg_anomaly.data.textfile import COMPRESSIONS
 
 log = logging.getLogger(__name__)
 
@@ -167,12 +168,13 @@ def _why(err: object, timeout: float) -> str:
 
 def _existing(path: Path, name: str, what: str) -> Path:
     if path.is_dir():
-        for candidate in (name, *(f"{name}{s}" for s in (".gz", ".bz2", ".xz"))):
+        for candidate in (name, *(f"{name}{s}" for s in COMPRESSIONS)):
             if (path / candidate).is_file():
                 return (path / candidate).absolute()
     if path.is_file():
         return path.absolute()
-    kind = f"a folder without {name} (or {name}.gz/.bz2/.xz)" if path.is_dir() else "not found"
+    packed = "/".join(COMPRESSIONS)
+    kind = f"a folder without {name} (or {name}{packed})" if path.is_dir() else "not found"
     msg = (
         f"data file {kind}: {path} (from {what}; relative paths start from {Path.cwd()}). "
         "Check the path, or give an absolute one."

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import math
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,14 +56,18 @@ class Table:
 
     def line_of(self, row: int) -> int:
         """The 1-based line number in the file of data row ``row`` (0-based)."""
-        lineno = self.text.count("\n", 0, self.head.body)
-        for line in self.text[self.head.body :].split("\n"):
-            lineno += 1
-            if line.strip():
-                if row == 0:
-                    return lineno
-                row -= 1
+        for i, (lineno, _) in enumerate(data_lines(self.text, self.head)):
+            if i == row:
+                return lineno
         raise IndexError(row)
+
+
+def data_lines(text: str, head: Head) -> Iterator[tuple[int, str]]:
+    """``(1-based line number, line)`` of each non-blank line after the header."""
+    first = text.count("\n", 0, head.body) + 1
+    for lineno, line in enumerate(text[head.body :].split("\n"), first):
+        if line.strip():
+            yield lineno, line
 
 
 def parse(text: str, head: Head, where: str, label: LabelColumn | None = None) -> Table:
@@ -122,11 +127,7 @@ class _Slow:
 
     def table(self) -> np.ndarray:
         rows: list[list[float]] = []
-        lineno = self.text.count("\n", 0, self.head.body)
-        for line in self.text[self.head.body :].split("\n"):
-            lineno += 1
-            if not line.strip():
-                continue
+        for lineno, line in data_lines(self.text, self.head):
             cells = split_cells(line, self.head.separator)
             if len(cells) != self.ncols:
                 raise self._ragged(lineno, line, len(cells))

@@ -12,11 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ecg_anomaly.data.labels import ABNORMAL, NORMAL
 from ecg_anomaly.errors import bad_value
 
 #: Colours of the two classes in every plot.
 NORMAL_COLOR = "tab:blue"
 ABNORMAL_COLOR = "tab:red"
+#: The two classes as plots draw them: (label, name, colour).
+CLASSES = ((NORMAL, "normal", NORMAL_COLOR), (ABNORMAL, "abnormal", ABNORMAL_COLOR))
 DPI = 100
 #: File formats a figure can be saved in.
 FORMATS = ("png", "pdf", "svg")

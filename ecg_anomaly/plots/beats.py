@@ -6,10 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ecg_anomaly.data.labels import ABNORMAL, NORMAL
-from ecg_anomaly.plots._figure import ABNORMAL_COLOR, NORMAL_COLOR, new_figure
-
-_CLASSES = ((NORMAL, "normal", NORMAL_COLOR), (ABNORMAL, "abnormal", ABNORMAL_COLOR))
+from ecg_anomaly.plots._figure import CLASSES, new_figure
 
 
 def plot_traces(x: np.ndarray, labels: np.ndarray, n: int = 10) -> Any | None:
@@ -25,7 +22,7 @@ def plot_traces(x: np.ndarray, labels: np.ndarray, n: int = 10) -> Any | None:
     """
     fig, axes = new_figure(2, width=5.0)
     drawn = False
-    for ax, (cls, name, color) in zip(axes, _CLASSES, strict=True):
+    for ax, (cls, name, color) in zip(axes, CLASSES, strict=True):
         rows = np.flatnonzero(labels == cls)[:n]
         for row in rows:
             ax.plot(x[row], color=color, alpha=0.7, lw=1)
@@ -40,7 +37,7 @@ def plot_traces(x: np.ndarray, labels: np.ndarray, n: int = 10) -> Any | None:
 def example_rows(scores: np.ndarray, labels: np.ndarray) -> dict[int, int]:
     """The beat of median score of each class present: ``{class: position}``."""
     out = {}
-    for cls, _, _ in _CLASSES:
+    for cls, _, _ in CLASSES:
         members = np.flatnonzero(labels == cls)
         if len(members):
             out[cls] = int(members[np.argsort(scores[members], kind="stable")[len(members) // 2]])
@@ -66,7 +63,7 @@ def plot_reconstructions(
         return None
     fig, axes = new_figure(len(x), width=5.0)
     axes = np.atleast_1d(axes)
-    names = {cls: (name, color) for cls, name, color in _CLASSES}
+    names = {cls: (name, color) for cls, name, color in CLASSES}
     t = np.arange(x.shape[1])
     for ax, xi, ri, cls, score, row in zip(axes, x, recon, classes, scores, rows, strict=True):
         name, color = names[int(cls)]

@@ -7,10 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ecg_anomaly.data.labels import ABNORMAL, NORMAL
-from ecg_anomaly.plots._figure import ABNORMAL_COLOR, NORMAL_COLOR, new_figure
-
-_CLASSES = ((NORMAL, "normal", NORMAL_COLOR), (ABNORMAL, "abnormal", ABNORMAL_COLOR))
+from ecg_anomaly.plots._figure import CLASSES, NORMAL_COLOR, new_figure
 
 
 def plot_score_histogram(
@@ -29,7 +26,7 @@ def plot_score_histogram(
     if labels is None:
         ax.hist(scores, bins=bins, color="tab:gray", alpha=0.7, label=f"beats (n={len(scores)})")
     else:
-        for cls, name, color in _CLASSES:
+        for cls, name, color in CLASSES:
             part = scores[labels == cls]
             if len(part):
                 ax.hist(part, bins=bins, color=color, alpha=0.55, label=f"{name} (n={len(part)})")
@@ -90,7 +87,7 @@ def plot_scores_by_index(
     if labels is None:
         ax.scatter(index, scores, s=6, color="tab:gray", label="beats")
     else:
-        for cls, name, color in _CLASSES:
+        for cls, name, color in CLASSES:
             keep = labels == cls
             if keep.any():
                 ax.scatter(index[keep], scores[keep], s=6, color=color, alpha=0.7, label=name)

@@ -13,10 +13,11 @@ The pieces, in the order data flows through them:
 ``wfdb`` and ``neurokit2`` (the ``recordings`` extra) are imported only when used.
 """
 
+from ecg_anomaly.anomaly.timing import shape_and_timing
 from ecg_anomaly.recordings.annotations import Annotations, aami_class
 from ecg_anomaly.recordings.datamodule import RecordingDataModule
 from ecg_anomaly.recordings.extract import RecordingBeats, extract_beats
-from ecg_anomaly.recordings.features import prematurity, rr_intervals, shape_and_timing
+from ecg_anomaly.recordings.features import prematurity, rr_intervals
 from ecg_anomaly.recordings.io import Recording, read_recording, recording_from_array
 from ecg_anomaly.recordings.matching import BeatMatch, match_beats
 from ecg_anomaly.recordings.peaks import Peaks, detect_peaks

@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from ecg_anomaly.data.beats_module import BeatsDataModule, check_settings
+from ecg_anomaly.data.beats_module import SPLITS, BeatsDataModule, check_settings
 from ecg_anomaly.errors import ConfigError
+from ecg_anomaly.recordings.matching import BeatMatch
 
 #: AAMI class codes of the beats (``classes``), in the order of the UCR archive's: 1 = normal.
 AAMI_CODES = {"N": 1, "S": 2, "V": 3, "F": 4, "Q": 5}
@@ -107,7 +108,7 @@ class RecordingDataModule(BeatsDataModule):
                 detection.append(beats.detection)
             self.polarity = beats.polarity
         table = pd.concat(parts, ignore_index=True)
-        rows = {k: np.flatnonzero(table["part"].to_numpy() == k) for k in ("train", "val", "test")}
+        rows = {k: np.flatnonzero(table["part"].to_numpy() == k) for k in SPLITS}
         if len(rows["train"]) < 10 or len(rows["test"]) == 0:
             msg = (
                 f"{', '.join(self.records)}: data.train_minutes={self.train_minutes} leaves "
@@ -173,13 +174,5 @@ def _detection(matches: list[Any]) -> dict[str, float]:
     """Se and +P over every record's beats (EC57: sums of TP, FP, FN)."""
     if not matches:
         return {}
-    tp = sum(m.tp for m in matches)
-    fp = sum(m.fp for m in matches)
-    fn = sum(m.fn for m in matches)
-    return {
-        "beats/tp": tp,
-        "beats/fp": fp,
-        "beats/fn": fn,
-        "beats/sensitivity": tp / (tp + fn) if tp + fn else float("nan"),
-        "beats/ppv": tp / (tp + fp) if tp + fp else float("nan"),
-    }
+    tp, fp, fn = (sum(getattr(m, k) for m in matches) for k in ("tp", "fp", "fn"))
+    return BeatMatch(tp, fp, fn, np.empty((0, 2), dtype=np.int64)).as_dict()

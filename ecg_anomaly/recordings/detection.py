@@ -74,7 +74,8 @@ def detect_beats(
         model: A trained :class:`~ecg_anomaly.models.base.AnomalyModel`.
         recording: From :func:`~ecg_anomaly.recordings.read_recording`.
         window: How beats are cut (the model's training window).
-        threshold: A fixed threshold; None: the model's (trained on a recording), else the
+        threshold: A fixed threshold; None: the model's where the score is the one it was
+            trained with (a model trained on a recording, ``timing_scale="auto"``), else the
             ``own_percentile``-th percentile of the recording's own scores.
         timing_scale: Prematurity in the score: ``"auto"`` (the model's setting, else 0.1),
             a number, or None (shape only).
@@ -101,21 +102,20 @@ def detect_beats(
         scale = PREMATURITY_SCALE if timing_scale == "auto" else timing_scale
     if scale is not None:
         split = with_timing(split, beats.prematurity, reference, float(scale))
-    own = threshold is None and not model.uses_timing
-    if threshold is None:
-        threshold = (
-            float(np.percentile(split.scores, own_percentile)) if own else float(model.threshold)
-        )
+    # the model's threshold fits only the score it was fitted on: the one it was trained with
+    if threshold is not None:
+        rule = "given"
+    elif as_trained:
+        threshold, rule = float(model.threshold), "the model's"
+    else:
+        threshold = float(np.percentile(split.scores, own_percentile))
+        rule = f"percentile {own_percentile:g} of this recording's scores"
     evaluation = evaluate(split, {DECIDING: threshold})
     metrics: dict[str, Any] = {
         **beats.metrics(),
         **evaluation.metrics,
         "threshold": threshold,
-        "threshold_rule": f"percentile {own_percentile:g} of this recording's scores"
-        if own
-        else "given"
-        if threshold is not None and not model.uses_timing
-        else "the model's",
+        "threshold_rule": rule,
         "window": window,
         "timing_scale": scale,
         "fs": recording.fs,

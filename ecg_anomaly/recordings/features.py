@@ -60,9 +60,3 @@ def prematurity(rr_prev: np.ndarray, local_beats: int = LOCAL_BEATS) -> np.ndarr
     with np.errstate(invalid="ignore", divide="ignore"):
         value = 1.0 - rr_prev / ref
     return np.where(np.isfinite(value), np.clip(value, 0.0, None), 0.0)
-
-
-# The combined score lives with the other scoring steps; kept importable from here.
-from ecg_anomaly.anomaly.timing import PREMATURITY_SCALE, shape_and_timing  # noqa: E402
-
-__all__ = ["PREMATURITY_SCALE", "local_rr", "prematurity", "rr_intervals", "shape_and_timing"]

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from ecg_anomaly.data.errors import DataFormatError, DataNotFoundError
+from ecg_anomaly.errors import ConfigError
 from ecg_anomaly.recordings.annotations import Annotations
-from ecg_anomaly.utils.config import ConfigError
 
 #: The channel read by default when a file has it (MIT-BIH's modified lead II).
 PREFERRED_CHANNEL = "MLII"

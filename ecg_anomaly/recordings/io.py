@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from ecg_anomaly.data.errors import DataFormatError, DataNotFoundError
+from ecg_anomaly.errors import ConfigError
 from ecg_anomaly.recordings import formats
 from ecg_anomaly.recordings.annotations import Annotations
 from ecg_anomaly.recordings.gaps import fill_gaps
-from ecg_anomaly.utils.config import ConfigError
 
 #: Sampling rates accepted, in Hz (the detectors are validated over this range).
 MIN_FS, MAX_FS = 100.0, 1000.0

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ecg_anomaly.utils.config import ConfigError
+from ecg_anomaly.errors import ConfigError
 
 #: Default window start, seconds before the beat's R peak (measured best, see module doc).
 BEFORE_S = 0.02

@@ -21,7 +21,7 @@ import warnings
 
 import numpy as np
 
-from ecg_anomaly.utils.config import ConfigError
+from ecg_anomaly.errors import ConfigError
 
 METHODS = ("dominant", "all")
 #: Beats more premature than this are not training candidates (10 % earlier than the rhythm).

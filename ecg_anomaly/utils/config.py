@@ -12,7 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from ecg_anomaly.errors import ConfigError, EcgAnomalyError
 
-__all__ = ["ConfigError", "config_dir", "instantiate_group", "instantiate_node"]
+__all__ = ["config_dir", "instantiate_group", "instantiate_node"]
 
 # The default run folder ends in the process id: two runs started in the same second (a seed
 # loop with '&', array jobs) get folders of their own (conf/hydra/default.yaml).

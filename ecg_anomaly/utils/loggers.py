@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ecg_anomaly.utils.config import ConfigError
+from ecg_anomaly.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -181,7 +181,7 @@ def test_f1_optimal_without_validation_split_says_to_set_val_size(make_cfg):
 
 
 def test_eval_refuses_an_unknown_split(trained, synthetic_csv, tmp_path):
-    from ecg_anomaly.utils.config import ConfigError
+    from ecg_anomaly.errors import ConfigError
 
     run, _ = trained
     cfg = compose_cfg(

@@ -149,3 +149,37 @@ def test_detect_refuses_a_missing_record_without_a_traceback(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "x.ckpt" in proc.stderr + proc.stdout
+
+
+def test_detection_threshold_rules_and_a_beat_no_annotation_matches(patient_run, record_100):
+    import wfdb
+
+    from ecg_anomaly import load_detector
+    from ecg_anomaly.recordings import Annotations
+
+    run, _ = patient_run
+    detector = load_detector(run / "checkpoints" / "model.ckpt")
+    signal = wfdb.rdrecord(str(record_100), channels=[0]).p_signal[:, 0]
+    atr = wfdb.rdann(str(record_100), "atr")
+    beats = np.flatnonzero(np.isin(atr.symbol, ["N", "A", "V"]))
+    keep = np.ones(len(atr.sample), dtype=bool)
+    keep[beats[1000]] = False  # one beat loses its annotation: detected, matched by none
+    ann = Annotations(atr.sample[keep], np.array(atr.symbol)[keep])
+
+    as_trained = detector.detect(signal, 360, annotations=ann)
+    m = as_trained.metrics
+    assert m["threshold_rule"] == "the model's"
+    assert m["threshold"] == pytest.approx(float(detector.model.threshold))
+    assert m["test/unlabelled_beats"] == 1 and m["beats/fp"] == 1
+    assert m["test/beats"] == m["test/tn"] + m["test/fp"] + m["test/fn"] + m["test/tp"] + 1
+    assert m["test/auroc"] >= 0.99
+
+    from ecg_anomaly.recordings.detection import detect_beats
+    from ecg_anomaly.recordings.io import recording_from_array
+
+    recording = recording_from_array(signal, 360, annotations=ann)
+    # shape alone is not the score the model's threshold was fitted on: the recording's own
+    shape_only = detect_beats(detector.model, recording, window="centred", timing_scale=None)
+    assert shape_only.metrics["threshold_rule"].startswith("percentile 98")
+    given = detect_beats(detector.model, recording, window="centred", threshold=2.5)
+    assert given.metrics["threshold_rule"] == "given" and given.metrics["threshold"] == 2.5

@@ -71,7 +71,7 @@ def test_console_script_reports_missing_data_without_traceback(tmp_path):
 
 
 def test_threshold_without_its_split_is_refused_before_training(make_cfg, tmp_path):
-    from ecg_anomaly.utils.config import ConfigError
+    from ecg_anomaly.errors import ConfigError
 
     cfg = make_cfg("experiment=tf_tutorial_dense_ae", "threshold=f1_optimal")
     with pytest.raises(ConfigError, match=r"data\.val_size"):

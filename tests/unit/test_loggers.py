@@ -6,7 +6,7 @@ import importlib.util
 
 import pytest
 
-from ecg_anomaly.utils.config import ConfigError
+from ecg_anomaly.errors import ConfigError
 from ecg_anomaly.utils.loggers import check_callback_packages, check_logger_packages
 
 

@@ -48,6 +48,21 @@ def test_evaluation_without_labels_counts_flags_only():
     assert ev.warnings == []
 
 
+def test_beats_of_unknown_label_are_flagged_but_left_out_of_the_metrics():
+    # a recording: the last detected beat matches no annotation (label -1)
+    split = SplitScores(
+        "test", np.array([0.1, 0.2, 0.9, 0.95]), np.array([0, 0, 1, -1]), np.array([1, 1, 2, -1])
+    )
+    ev = evaluate(split, {"threshold": 0.5})
+    assert ev.deciding_flags.tolist() == [False, False, True, True]
+    m = ev.metrics
+    assert (m["test/beats"], m["test/flagged"], m["test/unlabelled_beats"]) == (4, 2, 1)
+    assert ev.confusion() == (2, 0, 0, 1)  # tn, fp, fn, tp of the 3 labelled beats
+    assert m["test/accuracy"] == 1.0 and m["test/auroc"] == 1.0
+    assert m["test/recall_class_2"] == 1.0 and m["test/false_alarm_class_1"] == 0.0
+    assert "test/recall_class_-1" not in m
+
+
 def test_inverted_scores_are_warned_about():
     split = SplitScores("val", np.array([0.9, 0.8, 0.1]), labels=np.array([0, 0, 1]))
     (warning,) = evaluate(split, {"threshold": 0.5}).warnings

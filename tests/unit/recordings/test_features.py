@@ -5,12 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ecg_anomaly.recordings.features import (
-    local_rr,
-    prematurity,
-    rr_intervals,
-    shape_and_timing,
-)
+from ecg_anomaly.anomaly.timing import shape_and_timing
+from ecg_anomaly.recordings.features import local_rr, prematurity, rr_intervals
 
 
 def test_rr_intervals_in_seconds():

@@ -10,9 +10,9 @@ import pytest
 import wfdb
 
 from ecg_anomaly.data.errors import DataFormatError, DataNotFoundError
+from ecg_anomaly.errors import ConfigError
 from ecg_anomaly.recordings.gaps import MAX_GAP_S
 from ecg_anomaly.recordings.io import MIN_DURATION_S, read_recording, recording_from_array
-from ecg_anomaly.utils.config import ConfigError
 
 FS = 250
 

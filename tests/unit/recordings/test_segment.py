@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from ecg_anomaly.errors import ConfigError
 from ecg_anomaly.recordings.segment import (
     Window,
     as_window,
@@ -13,7 +14,6 @@ from ecg_anomaly.recordings.segment import (
     resample_windows,
     znormalize,
 )
-from ecg_anomaly.utils.config import ConfigError
 
 FS = 100.0
 

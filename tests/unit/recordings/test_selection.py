@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from ecg_anomaly.errors import ConfigError
 from ecg_anomaly.recordings.extract import extract_beats
 from ecg_anomaly.recordings.selection import dominant_cluster, select_training_beats
 from ecg_anomaly.recordings.synthetic import simulate_recording
-from ecg_anomaly.utils.config import ConfigError
 
 
 def test_dominant_cluster_of_two_hand_made_shapes():
