@@ -56,7 +56,7 @@ def detect(cfg: DictConfig) -> dict[str, Any]:
     result = detect_beats(
         model,
         recording,
-        window=cfg.window or detector.window or "ecg5000",
+        window=cfg.window or detector.window,
         threshold=cfg.threshold,
         timing_scale=cfg.timing_scale,
         own_percentile=float(cfg.own_percentile),

@@ -40,14 +40,15 @@ class Detector:
     Args:
         model: A trained :class:`~ecg_anomaly.models.base.AnomalyModel` (put in eval mode).
         batch_size: Beats per forward pass when scoring.
-        window: How the model's training beats were cut from recordings, for :meth:`detect`.
+        window: How :meth:`detect` cuts beats: the model's training window when it was trained
+            on recordings; None: ``ecg5000``.
     """
 
     def __init__(self, model: Any, batch_size: int = 16384, window: str | None = None) -> None:
         self.model = model.eval()
         self.batch_size = batch_size
-        #: How the model's training beats were cut from recordings (None: not from recordings).
-        self.window = window
+        #: How :meth:`detect` cuts a recording's beats.
+        self.window = window or "ecg5000"
 
     @property
     def seq_len(self) -> int:
@@ -146,7 +147,7 @@ class Detector:
         from ecg_anomaly.recordings.detection import detect_beats
 
         recording = recording_from_array(signal, fs, annotations=annotations)
-        window = window or (self.window or "ecg5000")
+        window = window or self.window
         return detect_beats(
             self.model, recording, window=window, threshold=threshold, batch_size=self.batch_size
         )
@@ -252,13 +253,6 @@ def model_class(class_path: object, source: str = "the checkpoint") -> type:
     if not (inspect.isclass(cls) and issubclass(cls, AnomalyModel) and inside):
         raise CheckpointError(refused)
     return cls
-
-
-def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> Any:
-    """The trained model saved in a checkpoint, in eval mode (see :func:`load_detector`)."""
-    path = Path(path).expanduser()
-    ckpt = read_checkpoint(path)
-    return model_from_checkpoint(ckpt, str(path), map_location)
 
 
 def model_from_checkpoint(

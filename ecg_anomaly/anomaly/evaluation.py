@@ -18,19 +18,17 @@ import numpy as np
 import torch
 
 from ecg_anomaly.anomaly.metrics import (
+    CONFUSION,
     METRIC_NAMES,
     as_numpy,
     ranking_metrics,
     threshold_metrics,
 )
-from ecg_anomaly.anomaly.scoring import UNKNOWN, SplitScores
-from ecg_anomaly.data.labels import ABNORMAL, NORMAL
+from ecg_anomaly.anomaly.scoring import SplitScores
+from ecg_anomaly.data.labels import NORMAL, UNKNOWN
 
 #: Name of the deciding threshold among an evaluation's thresholds.
 DECIDING = "threshold"
-
-#: Metrics shown in the console table and report, in order.
-TABLE_METRICS = METRIC_NAMES
 
 ArrayT = TypeVar("ArrayT", np.ndarray, torch.Tensor)
 
@@ -109,7 +107,7 @@ class Evaluation:
     def confusion(self, name: str = DECIDING) -> tuple[int, int, int, int]:
         """``(tn, fp, fn, tp)`` of one threshold (abnormal positive); needs labels."""
         prefix = self._prefix(name)
-        return tuple(int(self.metrics[f"{prefix}{k}"]) for k in ("tn", "fp", "fn", "tp"))
+        return tuple(int(self.metrics[f"{prefix}{k}"]) for k in CONFUSION)
 
     def _prefix(self, name: str) -> str:
         return f"{self.stage}/" if name == DECIDING else f"{self.stage}/{name}/"
@@ -118,7 +116,7 @@ class Evaluation:
         """The headline metrics of one threshold, for the console and ``report.md``."""
         prefix = self._prefix(name)
         out: dict[str, float | int] = {}
-        for k in TABLE_METRICS:
+        for k in METRIC_NAMES:  # the console table and report.md, in order
             key = f"{self.stage}/{k}" if k in ("auroc", "auprc") else f"{prefix}{k}"
             if key in self.metrics:
                 out[key] = self.metrics[key]
@@ -184,10 +182,3 @@ def _sanity(scores: SplitScores, metrics: Mapping[str, Any]) -> list[str]:
             "abnormal beats too, or the labels are swapped; check the data and the recipe."
         ]
     return []
-
-
-def class_counts(labels: np.ndarray | None) -> dict[str, int]:
-    """``{"normal": n, "abnormal": m}`` of a label array (empty without labels)."""
-    if labels is None:
-        return {}
-    return {"normal": int((labels == NORMAL).sum()), "abnormal": int((labels == ABNORMAL).sum())}

@@ -18,10 +18,7 @@ import torch
 from torchmetrics import Metric
 from torchmetrics.utilities import dim_zero_cat
 
-from ecg_anomaly.data.labels import ABNORMAL, NORMAL
-
-#: Label and class code of a beat whose label is not known.
-UNKNOWN = -1
+from ecg_anomaly.data.labels import ABNORMAL, NORMAL, UNKNOWN
 
 
 @dataclass(eq=False)

@@ -10,10 +10,9 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback
 
-log = logging.getLogger(__name__)
+from ecg_anomaly.models.base import FITTED_BUFFER_PREFIXES
 
-#: Buffers fitted after training (never restored from an earlier epoch).
-FITTED_LATER = ("threshold", "extra_thresholds.", "timing_")
+log = logging.getLogger(__name__)
 
 
 class RestoreBestWeights(Callback):
@@ -80,7 +79,9 @@ class RestoreBestWeights(Callback):
         if self.best_state is None or (self.only_if_stopped_early and not trainer.should_stop):
             return
         # Thresholds and timing are fitted afterwards, on these weights: leave them as they are.
-        state = {k: v for k, v in self.best_state.items() if not k.startswith(FITTED_LATER)}
+        state = {
+            k: v for k, v in self.best_state.items() if not k.startswith(FITTED_BUFFER_PREFIXES)
+        }
         pl_module.load_state_dict(state, strict=False)
         self.restored = True
         log.info(

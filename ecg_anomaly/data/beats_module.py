@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ecg_anomaly.data.fingerprints import beat_fingerprints
-from ecg_anomaly.data.labels import ABNORMAL, NORMAL
+from ecg_anomaly.data.labels import ABNORMAL, NORMAL, UNKNOWN
 from ecg_anomaly.data.loader import TensorLoader
 from ecg_anomaly.data.normalize import KINDS, Normalizer
 from ecg_anomaly.errors import bad_value
@@ -29,8 +29,6 @@ SPLITS = ("train", "val", "test")
 TEST_SPLITS = (*SPLITS, "all")
 #: Key of the data settings inside a data module's checkpoint entry.
 SETTINGS_KEY = "ecg_anomaly_data"
-#: Label and class code of a beat whose label is not known.
-UNKNOWN = -1
 
 
 class BeatsDataModule(L.LightningDataModule):

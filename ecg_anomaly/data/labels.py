@@ -14,6 +14,8 @@ from __future__ import annotations
 
 NORMAL = 0
 ABNORMAL = 1
+#: Label and class code of a beat whose label is not known (no labels, an unannotated beat).
+UNKNOWN = -1
 
 #: Label codes of the TensorFlow tutorial's ``ecg.csv`` (its last column).
 TF_NORMAL_CODE = 1

@@ -30,6 +30,8 @@ from ecg_anomaly.models.losses import ERRORS, per_beat_error
 CHECKPOINT_KEY = "ecg_anomaly"
 #: Prefix of the extra thresholds' buffers in a state dict.
 EXTRA_PREFIX = "extra_thresholds."
+#: Buffers fitted after training (thresholds, timing): not part of any epoch's weights.
+FITTED_BUFFER_PREFIXES = ("threshold", EXTRA_PREFIX, "timing_")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]

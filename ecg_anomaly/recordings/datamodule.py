@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ecg_anomaly.data.beats_module import SPLITS, BeatsDataModule, check_settings
+from ecg_anomaly.data.labels import UNKNOWN
 from ecg_anomaly.errors import ConfigError
 from ecg_anomaly.recordings.matching import BeatMatch
 
@@ -116,7 +117,7 @@ class RecordingDataModule(BeatsDataModule):
                 "span needs at least 10 beats and the rest of the record at least one"
             )
             raise ConfigError(msg)
-        classes = table["aami"].map(AAMI_CODES).fillna(-1).astype(np.int64).to_numpy()
+        classes = table["aami"].map(AAMI_CODES).fillna(UNKNOWN).astype(np.int64).to_numpy()
         self.table = table
         self.detection = _detection(detection)
         self.set_beats(np.concatenate(xs), table["label"].to_numpy(), classes, rows,

@@ -23,6 +23,7 @@ import torch
 from ecg_anomaly.anomaly.evaluation import DECIDING, Evaluation, evaluate
 from ecg_anomaly.anomaly.scoring import SplitScores, score_beats
 from ecg_anomaly.anomaly.timing import PREMATURITY_SCALE, with_timing
+from ecg_anomaly.data.labels import UNKNOWN
 from ecg_anomaly.recordings.datamodule import AAMI_CODES
 from ecg_anomaly.recordings.extract import RecordingBeats, extract_beats
 from ecg_anomaly.recordings.io import Recording
@@ -85,7 +86,7 @@ def detect_beats(
     seq_len = int(model.normalizer.shift.numel())
     beats = extract_beats(recording, seq_len=seq_len, window=window)
     annotated = recording.annotations is not None
-    classes = np.array([AAMI_CODES.get(a, -1) for a in beats.aami], dtype=np.int64)
+    classes = np.array([AAMI_CODES.get(a, UNKNOWN) for a in beats.aami], dtype=np.int64)
     shape = score_beats(model, torch.from_numpy(beats.x), "test", batch_size)
     split = SplitScores(
         "test",

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ecg_anomaly.data.labels import UNKNOWN
 from ecg_anomaly.recordings import segment
 from ecg_anomaly.recordings.annotations import NORMAL_CLASS, aami_class
 from ecg_anomaly.recordings.features import prematurity, rr_intervals
@@ -27,8 +28,6 @@ from ecg_anomaly.recordings.io import Recording
 from ecg_anomaly.recordings.matching import BeatMatch, match_beats
 from ecg_anomaly.recordings.peaks import MIN_VOTES, detect_peaks
 
-#: Label of a beat with no reference annotation (no annotation file, or an unmatched beat).
-UNKNOWN = -1
 #: The fixed window around each R peak whose shape :attr:`RecordingBeats.qrs` holds (seconds).
 QRS_WINDOW_S = (0.15, 0.25)
 #: Values per QRS window.

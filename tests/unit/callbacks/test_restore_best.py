@@ -10,9 +10,9 @@ from lightning.pytorch.callbacks import Callback
 from ecg_anomaly.anomaly.scoring import score_split
 from ecg_anomaly.anomaly.thresholds import MeanStdThreshold
 from ecg_anomaly.callbacks import DetectionCallback, RestoreBestWeights
-from ecg_anomaly.callbacks.restore_best import FITTED_LATER
 from ecg_anomaly.data import ECG5000DataModule
 from ecg_anomaly.models import DenseAutoencoder
+from ecg_anomaly.models.base import FITTED_BUFFER_PREFIXES
 
 
 class Snapshots(Callback):
@@ -56,7 +56,8 @@ def test_best_weights_are_restored_before_the_threshold_is_fitted(synthetic_csv)
     assert restore.restored and restore.best_epoch == 0
     state = model.state_dict()
     for name, value in snapshots.states[0].items():
-        if not name.startswith(FITTED_LATER):  # the thresholds are fitted after the restore
+        # the thresholds are fitted after the restore
+        if not name.startswith(FITTED_BUFFER_PREFIXES):
             torch.testing.assert_close(state[name], value)
     assert not torch.equal(state["decoder.0.weight"], snapshots.states[-1]["decoder.0.weight"])
     # the stored threshold is the one of the restored weights

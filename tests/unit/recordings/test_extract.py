@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ecg_anomaly.recordings.extract import UNKNOWN, extract_beats
+from ecg_anomaly.data.labels import UNKNOWN
+from ecg_anomaly.recordings.extract import extract_beats
 from ecg_anomaly.recordings.io import Recording, recording_from_array
 
 
