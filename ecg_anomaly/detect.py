@@ -57,7 +57,7 @@ def detect(cfg: DictConfig) -> dict[str, Any]:
         model,
         recording,
         window=cfg.window or detector.window,
-        threshold=cfg.threshold,
+        threshold=cfg.threshold_value,
         timing_scale=cfg.timing_scale,
         own_percentile=float(cfg.own_percentile),
         batch_size=int(cfg.batch_size),

@@ -98,8 +98,8 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
             f"expects {model.normalizer.shift.numel()}. Use a file made for this model."
         )
         raise DataFormatError(msg)
-    if cfg.get("threshold") is not None:
-        model.set_thresholds(float(cfg.threshold))  # the extra thresholds stay as saved
+    if cfg.get("threshold_value") is not None:
+        model.set_thresholds(float(cfg.threshold_value))  # the extra thresholds stay as saved
     scored_beats = datamodule.raw_beats(datamodule.split_rows(datamodule.test_split))
     shared = training_beats_among(scored_beats, fingerprints)
     info: dict[str, Any] = {

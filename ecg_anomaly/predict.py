@@ -47,8 +47,8 @@ def predict(cfg: DictConfig) -> dict[str, Any]:
     ckpt_path = Path(cfg.ckpt_path).expanduser().absolute()
     ckpt = read_checkpoint(ckpt_path)
     model = model_from_checkpoint(ckpt, str(ckpt_path))
-    if cfg.get("threshold") is not None:
-        model.set_thresholds(float(cfg.threshold))
+    if cfg.get("threshold_value") is not None:
+        model.set_thresholds(float(cfg.threshold_value))
     seq_len = int(model.normalizer.shift.numel())
     beats = read_beats(cfg.input, cfg.layout, seq_len=seq_len)
     scored = score_beats(model, torch.from_numpy(beats.x), Path(beats.path).name, cfg.batch_size)

@@ -140,6 +140,19 @@ def test_predict_reads_npy_ucr_and_label_free_csv(trained, synthetic_csv, tmp_pa
             np.testing.assert_array_equal(table["label"], y)
 
 
+def test_a_manual_threshold_replaces_the_saved_one_from_the_command_line(trained, tmp_path):
+    # through the console entry points: `threshold` itself is the group of threshold rules
+    run, _ = trained
+    ckpt = f"ckpt_path={run / 'checkpoints' / 'model.ckpt'}"
+    proc = run_cli("ecg_anomaly.eval", ckpt, "threshold_value=0.5", "report=false",
+                   f"hydra.run.dir={tmp_path / 'eval'}")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert metrics["threshold"] == 0.5
+    scores = pd.read_csv(tmp_path / "eval" / "scores.csv")
+    assert metrics["test/flagged"] == int((scores["score"] >= 0.5).sum())
+
+
 @pytest.mark.parametrize("problem", ["wrong_length", "nan"])
 def test_predict_cli_refuses_bad_input_with_a_message(trained, synthetic_csv, tmp_path, problem):
     run, _ = trained
