@@ -1,0 +1,213 @@
+"""Is there a heartbeat at all? Checks on the signal and on the beats found in it.
+
+Three kinds of check, each on criteria that hold for any ECG (lead, sampling rate, patient),
+none tuned on a database:
+
+- :func:`check_variation`: a signal that never changes (a flat line, a disconnected lead
+  for the whole recording) has no beats to find; it is refused.
+- :func:`flutter_mask`: stretches of ventricular flutter or fibrillation, found with the VF
+  filter (Kuo & Dillman 1978): the signal is then one sinusoid-like oscillation with no QRS
+  complexes, and the detectors would report its waves as beats.
+- :func:`plausibility_warnings`: the beats found are no heartbeat when their rate is not a
+  heart's, when they do not stand out from the signal between them the way QRS complexes
+  do, or when they do not share a shape the way most beats of a recording do.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ecg_anomaly.data.errors import DataFormatError
+
+#: The VF filter's window and the step between windows (seconds).
+FLUTTER_WINDOW_S, FLUTTER_STEP_S = 4.0, 1.0
+#: Leakage below which a window is ventricular flutter or fibrillation (Amann et al. 2005,
+#: "Reliability of old and new ventricular fibrillation detection algorithms for AEDs").
+FLUTTER_LEAKAGE = 0.406
+#: An episode, once found, goes on through neighbouring windows whose leakage stays below this.
+FLUTTER_LEAKAGE_ON = 0.5
+
+#: Heart rates (beats per minute) a recording's median RR interval must give.
+RATE_BPM = (20.0, 250.0)
+#: A QRS complex's slope energy is at least this many times the median energy of the signal
+#: around it (5 s) for most beats (the median over beats is compared).
+MIN_CONTRAST = 3.0
+#: At least this share of the beats have the recording's dominant QRS shape: their window
+#: correlates with the median window at least :data:`SHAPE_R`.
+MIN_SHAPE_SHARE, SHAPE_R = 0.5, 0.8
+
+
+def check_variation(signal: np.ndarray, fs: float) -> None:
+    """Refuse a signal with no variation at all (a flat line).
+
+    Raises:
+        DataFormatError: Every sample has the same value.
+    """
+    if len(signal) and np.ptp(signal) == 0:
+        msg = (
+            f"the signal is a flat line: all {len(signal)} samples ({len(signal) / fs:.1f} s at "
+            f"{fs:g} Hz) are {signal[0]:g}, so it holds no heartbeat. Check that the right "
+            "channel was read and that the lead was connected."
+        )
+        raise DataFormatError(msg)
+
+
+def vf_leakage(x: np.ndarray) -> float:
+    """The VF filter's leakage of one window (Kuo & Dillman 1978).
+
+    The signal's mean period is estimated from its mean absolute value and mean absolute
+    slope, as if it were a sinusoid; the leakage is how much of the signal survives adding
+    it to itself half a period later: near 0 for a sinusoid, near 1 for narrow QRS complexes
+    separated by flat stretches.
+
+    Returns:
+        The leakage (1.0 for a window with no variation).
+    """
+    slope = np.abs(np.diff(x)).sum()
+    if slope == 0:
+        return 1.0
+    half = int(np.pi * np.abs(x).sum() / slope + 0.5)
+    if not 1 <= half < len(x):
+        return 1.0
+    a, b = x[half:], x[:-half]
+    return float(np.abs(a + b).sum() / (np.abs(a) + np.abs(b)).sum())
+
+
+def leakage_track(clean: np.ndarray, fs: float, first: int, last: int, offset: int) -> np.ndarray:
+    """VF leakage of the windows numbered ``first`` to ``last - 1`` of a recording.
+
+    Window ``k`` starts :data:`FLUTTER_STEP_S` * ``k`` seconds into the recording, so pieces
+    of one recording processed apart give the same windows.
+
+    Args:
+        clean: A piece of the cleaned signal that holds the windows.
+        fs: Sampling rate in Hz.
+        first: The first window wanted.
+        last: One past the last window wanted.
+        offset: Sample of the recording where ``clean`` starts.
+    """
+    step, width = round(FLUTTER_STEP_S * fs), round(FLUTTER_WINDOW_S * fs)
+    out = np.ones(max(last - first, 0))
+    for k in range(first, last):
+        a = k * step - offset
+        if a >= 0 and a + width <= len(clean):
+            out[k - first] = vf_leakage(clean[a : a + width])
+    return out
+
+
+def flutter_windows(n: int, fs: float) -> int:
+    """How many VF filter windows a recording of ``n`` samples has."""
+    step, width = round(FLUTTER_STEP_S * fs), round(FLUTTER_WINDOW_S * fs)
+    return max((n - width) // step + 1, 0)
+
+
+def flutter_mask(leakage: np.ndarray, n: int, fs: float) -> np.ndarray:
+    """Which samples lie in ventricular flutter or fibrillation (boolean, length ``n``).
+
+    A window whose leakage is below :data:`FLUTTER_LEAKAGE` starts an episode; the episode
+    extends through the neighbouring windows whose leakage stays below
+    :data:`FLUTTER_LEAKAGE_ON`. Every sample of an episode's windows is marked.
+    """
+    flag = leakage < FLUTTER_LEAKAGE
+    if flag.any():
+        on = leakage < FLUTTER_LEAKAGE_ON
+        for k in range(1, len(flag)):
+            flag[k] |= on[k] and flag[k - 1]
+        for k in range(len(flag) - 2, -1, -1):
+            flag[k] |= on[k] and flag[k + 1]
+    mask = np.zeros(n, dtype=bool)
+    step, width = round(FLUTTER_STEP_S * fs), round(FLUTTER_WINDOW_S * fs)
+    for k in np.flatnonzero(flag):
+        mask[k * step : k * step + width] = True
+    return mask
+
+
+def episodes(mask: np.ndarray) -> list[tuple[int, int]]:
+    """The ``(start, stop)`` sample ranges where ``mask`` is true."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
+
+
+def shape_agreement(clean: np.ndarray, beats: np.ndarray, fs: float) -> np.ndarray:
+    """Correlation of each beat's QRS window (R +- 0.1 s) with the median of those windows."""
+    half = round(0.1 * fs)
+    inside = beats[(beats >= half) & (beats < len(clean) - half)]
+    if len(inside) < 2:
+        return np.ones(len(inside))
+    win = clean[inside[:, None] + np.arange(-half, half + 1)]
+    win = win - win.mean(1, keepdims=True)
+    template = np.median(win, axis=0)
+    norm = np.linalg.norm(win, axis=1) * np.linalg.norm(template)
+    return np.divide(win @ template, norm, out=np.zeros(len(win)), where=norm > 0)
+
+
+def flutter_warnings(mask: np.ndarray, fs: float) -> list[str]:
+    """One sentence on the ventricular flutter or fibrillation found (none when there is none)."""
+    found = episodes(mask)
+    if not found:
+        return []
+    where = ", ".join(f"{a / fs:.0f}-{b / fs:.0f} s" for a, b in found[:5])
+    more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+    return [
+        f"ventricular flutter or fibrillation (VF filter) for {mask.sum() / fs:.0f} s, at "
+        f"{where}{more}: no beats are given there"
+    ]
+
+
+def plausibility(
+    n: int, fs: float, beats: np.ndarray, contrast: np.ndarray, shape_r: np.ndarray
+) -> tuple[list[str], dict[str, float]]:
+    """Whether the beats found in a signal are a heartbeat, and the measures that say so.
+
+    The rules, each a property of any ECG, whatever the lead and the sampling rate:
+
+    - beats: a signal of 10 s or more has at least two;
+    - rate: the median RR interval gives 20-250 beats per minute (:data:`RATE_BPM`);
+    - contrast: the median over beats of (the beat's QRS slope energy / the median slope
+      energy of the 5 s around it) is at least :data:`MIN_CONTRAST`: QRS complexes are the
+      steepest part of an ECG and last a tenth of each beat, so they stand out from the rest,
+      while the "beats" of noise, or of a sine wave, barely do;
+    - shape: at least :data:`MIN_SHAPE_SHARE` of the beats correlate >= :data:`SHAPE_R` with
+      the median QRS window (R +- 0.1 s) of the 5 minutes they lie in: most beats of a
+      recording share one shape, the peaks of noise do not.
+
+    Args:
+        n: Length of the signal (samples).
+        fs: Sampling rate in Hz.
+        beats: Sample of each beat.
+        contrast: Each beat's QRS contrast (as above).
+        shape_r: Correlation of each beat's QRS window with the median window.
+
+    Returns:
+        ``(warnings, measures)``: one sentence per rule broken, with the value measured, and
+        ``rate_bpm``, ``contrast``, ``shape_share`` (NaN where there are too few beats).
+    """
+    seconds = n / fs
+    nan = float("nan")
+    if len(beats) < 2:
+        measures = {"rate_bpm": nan, "contrast": nan, "shape_share": nan}
+        if seconds < 10:
+            return [], measures
+        return [f"no heartbeat: {len(beats)} beat(s) found in {seconds:.0f} s"], measures
+    bpm = float(60.0 / (np.median(np.diff(beats)) / fs))
+    level = float(np.median(contrast))
+    share = float(np.mean(shape_r >= SHAPE_R)) if len(shape_r) else nan
+    measures = {"rate_bpm": bpm, "contrast": level, "shape_share": share}
+    out: list[str] = []
+    if not RATE_BPM[0] <= bpm <= RATE_BPM[1]:
+        out.append(
+            f"no plausible heartbeat: median rate {bpm:.0f} beats/min, outside "
+            f"{RATE_BPM[0]:g}-{RATE_BPM[1]:g}"
+        )
+    if level < MIN_CONTRAST:
+        out.append(
+            f"no plausible heartbeat: the beats barely stand out from the signal between them "
+            f"(median QRS contrast {level:.1f}, QRS complexes give >= {MIN_CONTRAST:g}); "
+            "noise rather than an ECG?"
+        )
+    if share < MIN_SHAPE_SHARE:
+        out.append(
+            f"no plausible heartbeat: only {100 * share:.0f} % of the beats share the dominant "
+            f"QRS shape (r >= {SHAPE_R:g}; a heartbeat gives >= {100 * MIN_SHAPE_SHARE:.0f} %)"
+        )
+    return out, measures
