@@ -27,7 +27,7 @@ A candidate is never taken within :data:`REFRACTORY_S` of a beat already taken, 
 :data:`T_WAVE_S` when it is weaker than :data:`T_WAVE_RATIO` times that beat and than
 :data:`T_WAVE_RATIO` times the typical strength (a T or P wave, as Pan & Tompkins 1985 tell them
 apart). Beats inside ventricular flutter or fibrillation (the VF filter,
-:func:`~ecg_anomaly.recordings.quality.flutter_mask`) are dropped: there are no QRS complexes
+:func:`~ecg_anomaly.recordings.quality.flutter_episodes`) are dropped: there are no QRS complexes
 there, only waves. The thresholds are ratios to the recording's own beats and intervals, so
 they do not depend on the lead, the gain or the sampling rate.
 
@@ -404,8 +404,8 @@ def detect_peaks(
         contrast.append(c[mine])
     sample, beat_votes = np.concatenate(beats), np.concatenate(beat_votes)
     contrast = np.concatenate(contrast)
-    flutter = quality.flutter_mask(np.concatenate(leakage), n, fs)
-    keep = _merge_borders(sample, beat_votes, contrast, fs) & ~flutter[sample]
+    flutter = quality.flutter_episodes(np.concatenate(leakage), n, fs)
+    keep = _merge_borders(sample, beat_votes, contrast, fs) & ~quality.inside(sample, flutter)
     sample, beat_votes, contrast = sample[keep], beat_votes[keep], contrast[keep]
     shape_r = [
         quality.shape_agreement(clean[a:b], sample[(sample >= a) & (sample < b)] - a, fs)
@@ -413,7 +413,7 @@ def detect_peaks(
     ]
     warnings, measures = quality.plausibility(n, fs, sample, contrast, np.concatenate(shape_r))
     warnings += quality.flutter_warnings(flutter, fs)
-    measures["flutter_s"] = float(flutter.sum() / fs)
+    measures["flutter_s"] = sum(b - a for a, b in flutter) / fs
     return Peaks(
         sample=sample,
         position=refine(clean, sample),

@@ -5,7 +5,7 @@ none tuned on a database:
 
 - :func:`check_variation`: a signal that never changes (a flat line, a disconnected lead
   for the whole recording) has no beats to find; it is refused.
-- :func:`flutter_mask`: stretches of ventricular flutter or fibrillation, found with the VF
+- :func:`flutter_episodes`: stretches of ventricular flutter or fibrillation, found with the VF
   filter (Kuo & Dillman 1978): the signal is then one sinusoid-like oscillation with no QRS
   complexes, and the detectors would report its waves as beats.
 - :func:`plausibility_warnings`: the beats found are no heartbeat when their rate is not a
@@ -101,31 +101,42 @@ def flutter_windows(n: int, fs: float) -> int:
     return max((n - width) // step + 1, 0)
 
 
-def flutter_mask(leakage: np.ndarray, n: int, fs: float) -> np.ndarray:
-    """Which samples lie in ventricular flutter or fibrillation (boolean, length ``n``).
+def flutter_episodes(leakage: np.ndarray, n: int, fs: float) -> list[tuple[int, int]]:
+    """The ``(start, stop)`` samples of each stretch of ventricular flutter or fibrillation.
 
     A window whose leakage is below :data:`FLUTTER_LEAKAGE` starts an episode; the episode
     extends through the neighbouring windows whose leakage stays below
-    :data:`FLUTTER_LEAKAGE_ON`. Every sample of an episode's windows is marked.
+    :data:`FLUTTER_LEAKAGE_ON`, and covers every sample of its windows.
+
+    Args:
+        leakage: The leakage of each window of the recording (:func:`leakage_track`).
+        n: Length of the recording (samples).
+        fs: Sampling rate in Hz.
     """
     flag = leakage < FLUTTER_LEAKAGE
-    if flag.any():
-        on = leakage < FLUTTER_LEAKAGE_ON
-        for k in range(1, len(flag)):
-            flag[k] |= on[k] and flag[k - 1]
-        for k in range(len(flag) - 2, -1, -1):
-            flag[k] |= on[k] and flag[k + 1]
-    mask = np.zeros(n, dtype=bool)
+    if not flag.any():
+        return []
+    on = leakage < FLUTTER_LEAKAGE_ON
+    for k in range(1, len(flag)):
+        flag[k] |= on[k] and flag[k - 1]
+    for k in range(len(flag) - 2, -1, -1):
+        flag[k] |= on[k] and flag[k + 1]
     step, width = round(FLUTTER_STEP_S * fs), round(FLUTTER_WINDOW_S * fs)
-    for k in np.flatnonzero(flag):
-        mask[k * step : k * step + width] = True
-    return mask
+    edges = np.diff(np.concatenate([[0], flag.astype(np.int8), [0]]))
+    first, last = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    # Consecutive windows overlap, so a run of flagged windows is one stretch.
+    return [
+        (int(a * step), int(min(b * step + width, n))) for a, b in zip(first, last, strict=True)
+    ]
 
 
-def episodes(mask: np.ndarray) -> list[tuple[int, int]]:
-    """The ``(start, stop)`` sample ranges where ``mask`` is true."""
-    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
+def inside(sample: np.ndarray, stretches: list[tuple[int, int]]) -> np.ndarray:
+    """Which samples lie in one of the ``(start, stop)`` stretches (sorted, not overlapping)."""
+    if not stretches:
+        return np.zeros(len(sample), dtype=bool)
+    starts, stops = np.array(stretches).T
+    k = np.searchsorted(starts, sample, side="right") - 1
+    return (k >= 0) & (sample < stops[np.maximum(k, 0)])
 
 
 def shape_agreement(clean: np.ndarray, beats: np.ndarray, fs: float) -> np.ndarray:
@@ -141,15 +152,15 @@ def shape_agreement(clean: np.ndarray, beats: np.ndarray, fs: float) -> np.ndarr
     return np.divide(win @ template, norm, out=np.zeros(len(win)), where=norm > 0)
 
 
-def flutter_warnings(mask: np.ndarray, fs: float) -> list[str]:
+def flutter_warnings(stretches: list[tuple[int, int]], fs: float) -> list[str]:
     """One sentence on the ventricular flutter or fibrillation found (none when there is none)."""
-    found = episodes(mask)
-    if not found:
+    if not stretches:
         return []
-    where = ", ".join(f"{a / fs:.0f}-{b / fs:.0f} s" for a, b in found[:5])
-    more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+    total = sum(b - a for a, b in stretches) / fs
+    where = ", ".join(f"{a / fs:.0f}-{b / fs:.0f} s" for a, b in stretches[:5])
+    more = f" and {len(stretches) - 5} more" if len(stretches) > 5 else ""
     return [
-        f"ventricular flutter or fibrillation (VF filter) for {mask.sum() / fs:.0f} s, at "
+        f"ventricular flutter or fibrillation (VF filter) for {total:.0f} s, at "
         f"{where}{more}: no beats are given there"
     ]
 
