@@ -58,6 +58,8 @@ class RecordingBeats:
         fs: Sampling rate of the recording (Hz).
         n_detected: Beats detected (the table leaves out those whose window leaves the signal).
         detection: Detection accuracy against the annotations' beats (None without annotations).
+        warnings: Why the beats may not be a heartbeat, and where there was ventricular
+            flutter (:attr:`~ecg_anomaly.recordings.peaks.Peaks.warnings`; empty when none).
     """
 
     x: np.ndarray = field(repr=False)
@@ -75,6 +77,7 @@ class RecordingBeats:
     fs: float
     n_detected: int
     detection: BeatMatch | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.x)
@@ -93,6 +96,7 @@ class RecordingBeats:
             fs=self.fs,
             n_detected=self.n_detected,
             detection=self.detection,
+            warnings=self.warnings,
         )
 
     def to_frame(self) -> Any:
@@ -180,4 +184,5 @@ def extract_beats(
         fs=fs,
         n_detected=n,
         detection=detection,
+        warnings=peaks.warnings,
     )

@@ -246,6 +246,15 @@ def test_white_noise_and_a_sine_wave_are_no_heartbeat():
     assert any("no heartbeat: 0 beat(s) found in 60 s" in w for w in sine.warnings)
 
 
+def test_bursts_of_muscle_noise_stand_out_but_share_no_shape():
+    rng = np.random.default_rng(0)
+    envelope = np.repeat(rng.random(120) ** 3, 125)  # a new loudness every half second
+    peaks = detect_peaks(rng.standard_normal(60 * 250) * envelope, 250.0)
+    assert peaks.quality["contrast"] >= quality.MIN_CONTRAST  # the bursts do stand out...
+    assert peaks.quality["shape_share"] < quality.MIN_SHAPE_SHARE  # ...with no common shape
+    assert any("share the dominant QRS shape" in w for w in peaks.warnings)
+
+
 def test_a_synthetic_ecg_is_a_plausible_heartbeat(pvc_rich):
     peaks = detect_peaks(pvc_rich.signal, pvc_rich.fs)
     assert peaks.warnings == []
