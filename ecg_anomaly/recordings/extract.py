@@ -58,6 +58,8 @@ class RecordingBeats:
         fs: Sampling rate of the recording (Hz).
         n_detected: Beats detected (the table leaves out those whose window leaves the signal).
         detection: Detection accuracy against the annotations' beats (None without annotations).
+        warnings: What the results should say about the recording (annotations that do not
+            match it, no plausible heartbeat), in plain words.
     """
 
     x: np.ndarray = field(repr=False)
@@ -75,6 +77,7 @@ class RecordingBeats:
     fs: float
     n_detected: int
     detection: BeatMatch | None = None
+    warnings: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.x)
@@ -93,6 +96,7 @@ class RecordingBeats:
             fs=self.fs,
             n_detected=self.n_detected,
             detection=self.detection,
+            warnings=self.warnings,
         )
 
     def to_frame(self) -> Any:
@@ -180,4 +184,29 @@ def extract_beats(
         fs=fs,
         n_detected=n,
         detection=detection,
+        warnings=tuple(annotation_warnings(detection)),
     )
+
+
+#: Below this share of matched beats (either way), annotations are taken not to fit the signal.
+MISMATCH_SHARE = 0.5
+
+
+def annotation_warnings(detection: BeatMatch | None) -> list[str]:
+    """A warning when the annotations do not fit the recording (most beats unmatched).
+
+    Whatever the detector's accuracy, on the recording the annotations belong to most detected
+    beats lie within 150 ms of an annotated one; annotations of another record (or of another
+    sampling rate) match about as often as chance.
+    """
+    if detection is None or detection.tp + detection.fn + detection.fp == 0:
+        return []
+    se, ppv = detection.sensitivity, detection.ppv
+    if se >= MISMATCH_SHARE and ppv >= MISMATCH_SHARE:
+        return []
+    return [
+        f"the annotations do not match this recording: only {ppv:.0%} of the detected beats lie "
+        f"within 150 ms of an annotated beat, and {se:.0%} of the annotated beats were found. "
+        "Are they another record's annotations, or made at another sampling rate? Every "
+        "metric against them is meaningless."
+    ]

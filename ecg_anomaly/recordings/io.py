@@ -173,6 +173,7 @@ def recording_from_array(
     annotations: Annotations | None = None,
     channel: str = "0",
     source: str = "the signal",
+    units: str = "",
 ) -> Recording:
     """A :class:`Recording` from samples in memory, with the checks :func:`read_recording` makes.
 
@@ -182,6 +183,7 @@ def recording_from_array(
         annotations: Reference annotations, if any.
         channel: A name for the channel.
         source: What the samples are, for error messages.
+        units: Units of the samples (``mV``), if known.
 
     Raises:
         DataFormatError: Not 1-D numbers, too short, or a run of missing samples too long.
@@ -194,7 +196,14 @@ def recording_from_array(
         )
         raise DataFormatError(msg)
     raw = formats.RawChannel(
-        arr.astype(np.float64), float(fs), channel, (channel,), Path(source), True, annotations
+        arr.astype(np.float64),
+        float(fs),
+        channel,
+        (channel,),
+        Path(source),
+        True,
+        annotations,
+        units,
     )
     rec = _checked(raw)
     return Recording(

@@ -7,7 +7,7 @@ import importlib.util
 import pytest
 
 from ecg_anomaly.errors import ConfigError
-from ecg_anomaly.utils.loggers import check_callback_packages, check_logger_packages
+from ecg_anomaly.utils.extras import check_callback_packages, check_logger_packages
 
 
 @pytest.fixture

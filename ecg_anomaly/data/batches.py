@@ -1,4 +1,9 @@
-"""A batch iterator over in-memory tensors.
+"""Batches of beats: dicts of named tensors, sliced from tensors held in memory.
+
+A batch is a dict: ``x`` (raw beats), ``label`` (0 normal / 1 abnormal / -1 unknown),
+``class`` (the source's class codes, -1 unknown), ``row`` (each beat's row in its source) and
+any per-beat feature a source adds (a recording's ``prematurity``). Every consumer reads the
+keys it needs, so a new feature changes no signature.
 
 ECG5000 fits in memory many times over, so batches are slices of tensors that already sit on
 the training device: no worker processes, no per-sample ``Dataset.__getitem__`` calls, no
@@ -11,16 +16,19 @@ beats of each epoch's permutation for that (different beats each shuffled epoch)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import torch
 
+#: A batch: named per-beat tensors (``x``, ``label``, ``class``, ``row``, features).
+Batch = dict[str, torch.Tensor]
+
 
 class TensorLoader:
-    """Iterate over aligned tensors in batches.
+    """Iterate over aligned, named tensors in batches.
 
     Args:
-        *tensors: Tensors with the same first dimension (e.g. beats and labels).
+        tensors: Tensors with the same first dimension, by name (``{"x": beats, ...}``).
         batch_size: Beats per batch.
         shuffle: Draw a new permutation each epoch (from ``seed`` and the epoch number, so all
             ranks agree and runs repeat).
@@ -33,7 +41,8 @@ class TensorLoader:
 
     def __init__(
         self,
-        *tensors: torch.Tensor,
+        tensors: Mapping[str, torch.Tensor],
+        *,
         batch_size: int,
         shuffle: bool = False,
         drop_last: bool = False,
@@ -42,13 +51,15 @@ class TensorLoader:
         world_size: int = 1,
         even: bool = False,
     ) -> None:
-        if not tensors or any(len(t) != len(tensors[0]) for t in tensors):
+        lengths = {len(t) for t in tensors.values()}
+        if len(lengths) != 1:
             msg = "TensorLoader needs one or more tensors with the same number of rows"
             raise ValueError(msg)
         if batch_size < 1:
             msg = f"batch_size must be a positive integer, got {batch_size}"
             raise ValueError(msg)
-        self.tensors = tensors
+        self.tensors = dict(tensors)
+        self._n = lengths.pop()
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.drop_last = drop_last
@@ -67,7 +78,7 @@ class TensorLoader:
         self.epoch = epoch
 
     def _num_used(self) -> int:
-        n = len(self.tensors[0])
+        n = self._n
         return n - n % self.world_size if self.even else n
 
     def _num_local(self) -> int:
@@ -77,9 +88,9 @@ class TensorLoader:
         n = self._num_local()
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
-        n = len(self.tensors[0])
-        device = self.tensors[0].device
+    def __iter__(self) -> Iterator[Batch]:
+        n = self._n
+        device = next(iter(self.tensors.values())).device
         if self.shuffle:
             generator = torch.Generator().manual_seed(self.seed + self.epoch)
             order = torch.randperm(n, generator=generator).to(device)
@@ -92,7 +103,7 @@ class TensorLoader:
         stop = len(self) * self.batch_size
         for start in range(0, stop, self.batch_size):
             if order is None:
-                yield tuple(t[start : start + self.batch_size] for t in self.tensors)
+                yield {k: t[start : start + self.batch_size] for k, t in self.tensors.items()}
             else:
                 idx = order[start : start + self.batch_size]
-                yield tuple(t[idx] for t in self.tensors)
+                yield {k: t[idx] for k, t in self.tensors.items()}
