@@ -75,7 +75,7 @@ def score_recording(
     from ecg_anomaly.recordings import RecordingDataModule
     from ecg_anomaly.recordings.timing import PREMATURITY_SCALE, TimingTerm
 
-    own = model.post.terms.get("timing")
+    own = model.post.terms["timing"] if "timing" in model.post.terms else None  # noqa: SIM401
     trained = saved.settings if saved is not None and "window" in saved.settings else None
     window = window or (trained["window"] if trained else "ecg5000")
     if timing_scale == "auto":

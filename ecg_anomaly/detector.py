@@ -216,8 +216,24 @@ class Detector:
         return self.decision_function(x, source)
 
     def predict(self, x: Any, source: str = "the beats") -> np.ndarray:
-        """1 (abnormal) where a beat's score is at or above the threshold, else 0."""
-        return np.asarray(self._fitted().post.flag(self.decision_function(x, source)))
+        """1 (abnormal) where a beat's score is at or above the threshold, else 0.
+
+        Raises:
+            CheckpointError: The model has no fitted threshold (give one with
+                :meth:`set_threshold`).
+        """
+        post = self._fitted().post
+        if not post.fitted:
+            msg = (
+                "this model has no fitted threshold, so it cannot flag beats: set one with "
+                "set_threshold(value) (ecg-anomaly-predict: threshold=manual threshold.value=...)"
+            )
+            raise CheckpointError(msg)
+        return np.asarray(post.flag(self.decision_function(x, source)))
+
+    def set_threshold(self, value: float) -> None:
+        """Replace the deciding threshold by a fixed value (extra thresholds stay)."""
+        self._fitted().post.set_thresholds(float(value))
 
     def fit_predict(self, x: Any, y: Any = None) -> np.ndarray:
         """Fit, then flag the training beats."""

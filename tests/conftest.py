@@ -76,9 +76,15 @@ def write_tf_csv(path: Path, x: np.ndarray, y: np.ndarray) -> Path:
 
 
 @pytest.fixture(scope="session")
-def synthetic_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def synthetic_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """The beats of :func:`synthetic_csv` as arrays: 400 beats of 140 samples, 0/1 labels."""
+    return synthetic_beats(240, 160)
+
+
+@pytest.fixture(scope="session")
+def synthetic_csv(tmp_path_factory: pytest.TempPathFactory, synthetic_arrays) -> Path:
     """A small ECG5000-like file (400 beats of 140 samples) in the tutorial's layout."""
-    x, y = synthetic_beats(240, 160)
+    x, y = synthetic_arrays
     return write_tf_csv(tmp_path_factory.mktemp("data") / "synthetic_ecg.csv", x, y)
 
 

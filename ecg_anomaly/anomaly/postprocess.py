@@ -104,7 +104,8 @@ class PostProcessor(nn.Module):
         terms: Sequence[ScoreTerm] = (),
     ) -> None:
         super().__init__()
-        self.register_buffer("threshold", torch.tensor(math.nan))
+        # float64: a threshold equal to the largest training score must flag that beat
+        self.register_buffer("threshold", torch.tensor(math.nan, dtype=torch.float64))
         self.extra = nn.Module()
         self.terms = nn.ModuleDict()
         for term in terms:
@@ -152,7 +153,7 @@ class PostProcessor(nn.Module):
         self.threshold.fill_(float(deciding))
         for name, value in (extra or {}).items():
             self.extra.register_buffer(
-                name, torch.tensor(float(value), device=self.threshold.device)
+                name, torch.tensor(float(value), dtype=torch.float64, device=self.threshold.device)
             )
 
     def describe(self) -> dict[str, Any]:

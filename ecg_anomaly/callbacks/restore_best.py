@@ -70,8 +70,11 @@ class RestoreBestWeights(Callback):
         value = float(trainer.callback_metrics[self.monitor])
         if self._improved(value):
             self.best, self.best_epoch = value, trainer.current_epoch
+            # the weights only: the post-processing is fitted after training
             self.best_state = {
-                k: v.detach().to("cpu", copy=True) for k, v in pl_module.state_dict().items()
+                k: v.detach().to("cpu", copy=True)
+                for k, v in pl_module.state_dict().items()
+                if not k.startswith(FITTED_PREFIX)
             }
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:

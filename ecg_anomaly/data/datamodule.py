@@ -143,9 +143,12 @@ class BeatsDataModule(L.LightningDataModule):
             self._tensors[name] = torch.from_numpy(np.array(values, dtype=np.float64))
         self._rows = {k: np.asarray(rows[k], dtype=np.int64) for k in SPLITS}
         self.source_path = Path(source)
-        self.normalizer = Normalizer(self.normalization, x.shape[1]).fit(
-            self._tensors["x"][torch.from_numpy(self._rows["train"])]
-        )
+        # with no training beats (data only scored by a saved model, which brings its own
+        # normaliser) the data module's normaliser is the identity
+        train = self._tensors["x"][torch.from_numpy(self._rows["train"])]
+        self.normalizer = Normalizer(self.normalization if len(train) else "none", x.shape[1])
+        if len(train):
+            self.normalizer.fit(train)
         log.info(
             "Loaded %d beats of %d samples from %s: %s",
             n,

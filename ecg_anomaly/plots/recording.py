@@ -22,11 +22,19 @@ def clock(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def _clock_axis(ax: Any, scale: float = 1.0) -> None:
-    """Label an axis in seconds (times ``scale``) as clock times."""
-    from matplotlib.ticker import FuncFormatter
+#: Tick spacings of a time axis, in seconds: whole seconds, minutes and hours.
+_STEPS = (0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600)
 
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: clock(v * scale)))
+
+def _clock_axis(ax: Any, span: float | None = None) -> None:
+    """Label the x axis (seconds) as clock times, ticks at round seconds, minutes or hours."""
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
+
+    lo, hi = ax.get_xlim()
+    span = span if span is not None else hi - lo
+    step = next((s for s in _STEPS if span / s <= 8), _STEPS[-1])
+    ax.xaxis.set_major_locator(MultipleLocator(step))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: clock(v)))
 
 
 def strip_starts(
@@ -43,17 +51,16 @@ def strip_starts(
     annotated normal), so the strips show what the detector gets wrong too. Strips do not
     overlap; without a flagged beat, one strip shows the first seconds.
     """
-    flagged = flags == 1
-    order = list(np.argsort(-np.where(flagged, scores, -np.inf), kind="stable"))
+    flagged = np.flatnonzero(flags == 1)
+    order = list(flagged[np.argsort(-scores[flagged], kind="stable")])
     if labels is not None:
-        false = np.flatnonzero(flagged & (labels == 0))
-        if len(false):
-            worst = int(false[np.argmax(scores[false])])
-            order.remove(worst)
-            order.insert(min(count - 1, len(order)), worst)
+        false = [i for i in order if labels[i] == 0]
+        if false:  # the highest-scoring false alarm takes the last strip
+            order.remove(false[0])
+            order.insert(min(count - 1, len(order)), false[0])
     starts: list[float] = []
     for i in order:
-        if not flagged[i] or len(starts) == count:
+        if len(starts) == count:
             break
         start = max(0.0, float(time[i]) - seconds / 2)
         if all(abs(start - s) >= seconds for s in starts):

@@ -93,7 +93,7 @@ def test_a_broken_package_counts_as_missing(monkeypatch):
 def test_rich_progress_bar_without_rich(without):
     without("rich")
     callbacks = {
-        "detection": {"_target_": "ecg_anomaly.callbacks.DetectionCallback"},
+        "checkpoint": {"_target_": "ecg_anomaly.callbacks.ResumeCheckpoint"},
         "progress_bar": {"_target_": "lightning.pytorch.callbacks.RichProgressBar"},
     }
     with pytest.raises(ConfigError) as err:
