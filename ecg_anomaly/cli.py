@@ -61,15 +61,12 @@ def check_group_values(argv: Sequence[str], groups: Sequence[str] = ("threshold"
     for arg in argv:
         key, sep, value = arg.partition("=")
         if sep and key.lstrip("+~") in groups and _is_number(value):
-            log.error(
-                "%s: %s chooses how the threshold is fitted (mean_std, percentile, max, "
-                "f1_optimal, manual, ...), not its value. For a fixed value give "
-                "%s=manual %s.value=%s",
-                arg,
-                key,
-                key,
-                key,
-                value,
+            # before Hydra has set up logging: straight to the console
+            print(
+                f"ERROR {arg}: {key} chooses how the threshold is fitted (mean_std, percentile, "
+                f"max, f1_optimal, manual, ...), not its value. For a fixed value give "
+                f"{key}=manual {key}.value={value}",
+                file=sys.stderr,
             )
             sys.exit(2)
 

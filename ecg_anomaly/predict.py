@@ -51,6 +51,7 @@ def predict(cfg: DictConfig) -> dict[str, Any]:
         layout=cfg.layout,
         download=False,
         test_split="all",
+        seq_len=int(model.hparams.seq_len),
         eval_batch_size=cfg.batch_size,
     )
     with claim_for(cfg):

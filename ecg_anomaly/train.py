@@ -106,7 +106,7 @@ def _fit_and_test(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict[
     # Lightning 2.6 calls a torch.utils._pytree API that torch 2.13 deprecates; harmless noise.
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
     if cfg.get("ckpt_path"):
-        from ecg_anomaly.detector import read_checkpoint
+        from ecg_anomaly.checkpoints import read_checkpoint
 
         read_checkpoint(cfg.ckpt_path, "ckpt_path")  # refuse a bad or unsafe one before work
     datamodule, model, trainer = build(cfg)

@@ -61,6 +61,8 @@ class ECG5000DataModule(BeatsDataModule):
             carved from TRAIN. Rows of the TEST file are numbered after those of TRAIN.
         test_path: The test file of the ``ucr`` protocol (None: the sibling of ``path`` with
             ``TEST`` for ``TRAIN`` in its name).
+        seq_len: The beat length expected (a saved model's): it tells a ``.csv`` of beats with a
+            label column from one without; None takes the length from the file.
         **kwargs: Those of :class:`~ecg_anomaly.data.datamodule.BeatsDataModule`
             (``normalization``, ``normal_only``, ``batch_size``, ``eval_batch_size``,
             ``shuffle``, ``seed``, ``test_split``).
@@ -79,6 +81,7 @@ class ECG5000DataModule(BeatsDataModule):
         split_seed: int = 21,
         protocol: str = "split",
         test_path: str | os.PathLike | None = None,
+        seq_len: int | None = None,
         **kwargs: Any,
     ) -> None:
         fraction = (lambda v: 0 <= v < 1, "a fraction in [0, 1)")
@@ -102,6 +105,7 @@ class ECG5000DataModule(BeatsDataModule):
         self.split_seed = split_seed
         self.protocol = protocol
         self.test_path = test_path
+        self.seq_len_wanted = seq_len
         self.beats: Beats | None = None
         self._test_file: Path | None = None
 
@@ -125,7 +129,10 @@ class ECG5000DataModule(BeatsDataModule):
         # Scoring every beat of a file (test_split="all") needs no labels; training does.
         whole_file = self.test_split == "all"
         beats = read_beats(
-            self._resolve(download=False), self.layout, require_labels=not whole_file
+            self._resolve(download=False),
+            self.layout,
+            seq_len=self.seq_len_wanted,
+            require_labels=not whole_file,
         )
         if self.protocol == "ucr":
             beats, rows = self._ucr_protocol(beats)

@@ -67,7 +67,10 @@ def rates(n: dict[str, int]) -> dict[str, float]:
 
 
 def class_metrics(classes: np.ndarray, types: np.ndarray) -> dict[str, float | int]:
-    """Counts and rates of VEB and SVEB (the share of each class flagged is the evaluation's
-    ``recall_class_<code>``, with the codes of :data:`AAMI_CODES`)."""
+    """Counts and rates of VEB and SVEB.
+
+    The share of each class flagged is the evaluation's ``recall_class_<code>`` (the codes of
+    :data:`AAMI_CODES`).
+    """
     n = counts(classes, types)
     return {**n, **rates(n)}

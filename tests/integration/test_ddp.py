@@ -18,6 +18,7 @@ from tests.conftest import synthetic_beats, write_tf_csv
 from tests.integration.test_sweep import TINY, run_train
 
 
+@pytest.mark.slow
 def test_ddp_on_two_cpu_processes_matches_one_process(make_cfg, tmp_path):
     # 403 beats: test 81 and validation 81 beats, so rank 0 gets 41 and rank 1 gets 40
     x, y = synthetic_beats(243, 160, seed=1)

@@ -26,7 +26,7 @@ def train_cli(out: Path, data: Path, *overrides: str) -> subprocess.CompletedPro
             f"trainer.max_epochs={EPOCHS}",
             "trainer.enable_progress_bar=false",
             "callbacks.progress_bar=null",
-            "callbacks.detection.report=false",
+            "report=false",
             f"hydra.run.dir={out}",
             *overrides,
         ],

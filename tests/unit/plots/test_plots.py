@@ -8,8 +8,6 @@ import numpy as np
 import pytest
 
 from ecg_anomaly.errors import ConfigError
-from ecg_anomaly.plots.gather import loss_history
-from ecg_anomaly.plots.recording import clock, plot_scores_over_time, plot_strips, strip_starts
 from ecg_anomaly.plots import (
     example_rows,
     plot_class_balance,
@@ -27,6 +25,8 @@ from ecg_anomaly.plots import (
     project_2d,
     save,
 )
+from ecg_anomaly.plots.gather import loss_history
+from ecg_anomaly.plots.recording import clock, plot_scores_over_time, plot_strips, strip_starts
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
