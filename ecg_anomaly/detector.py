@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from ecg_anomaly.anomaly.evaluation import flag
-from ecg_anomaly.data.parsing import check_finite
+from ecg_anomaly.data.beatfiles import check_finite
 from ecg_anomaly.errors import CheckpointError, DataFormatError
 
 #: The package whose model classes a checkpoint may name.

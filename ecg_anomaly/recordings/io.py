@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ecg_anomaly.data.errors import DataFormatError, DataNotFoundError
+from ecg_anomaly.errors import DataFormatError, DataNotFoundError
 from ecg_anomaly.errors import ConfigError
 from ecg_anomaly.recordings import formats
 from ecg_anomaly.recordings.annotations import Annotations

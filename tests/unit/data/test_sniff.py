@@ -1,4 +1,4 @@
-"""Tests of separator and header detection (ecg_anomaly.data.sniff), through read_beats."""
+"""Tests of separator and header detection (ecg_anomaly.data.tables), through read_beats."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ecg_anomaly.data.errors import DataFormatError
-from ecg_anomaly.data.parsing import read_beats
+from ecg_anomaly.errors import DataFormatError
+from ecg_anomaly.data.beatfiles import read_beats
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -148,7 +148,7 @@ def test_column_numbers_alone_are_a_beat(tmp_path):
 
 def test_column_numbers_above_a_line_of_another_width_are_a_beat(tmp_path):
     msg = error(write(tmp_path, "ecg.csv", "0,1,2\n1,2,3,1\n"))
-    assert "line 2: 4 values, but line 1 (the first beat) has 3" in msg
+    assert "line 2: 4 values, but line 1 (the first data line) has 3" in msg
 
 
 def test_column_numbers_twice_are_beats(tmp_path):

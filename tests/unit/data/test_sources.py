@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from ecg_anomaly.data import sources
-from ecg_anomaly.data.errors import DataFormatError, DataNotFoundError
-from ecg_anomaly.data.parsing import read_beats
+from ecg_anomaly.errors import DataFormatError, DataNotFoundError
+from ecg_anomaly.data.beatfiles import read_beats
 from ecg_anomaly.data.sources import (
     ENV_VAR,
     default_cache_dir,

@@ -1,4 +1,4 @@
-"""Tests of opening data files (ecg_anomaly.data.textfile): archives, encodings, bad files."""
+"""Tests of opening data files (ecg_anomaly.data.tables): archives, encodings, bad files."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ecg_anomaly.data.errors import DataFormatError, DataNotFoundError
-from ecg_anomaly.data.parsing import read_beats
+from ecg_anomaly.errors import DataFormatError, DataNotFoundError
+from ecg_anomaly.data.beatfiles import read_beats
 
 SHARED = Path(__file__).resolve().parents[3].parent / "shared/data/ecg5000"
 # Values chosen to round differently in float32, labels both ways, a header and a blank line.

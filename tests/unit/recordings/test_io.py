@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import wfdb
 
-from ecg_anomaly.data.errors import DataFormatError, DataNotFoundError
+from ecg_anomaly.errors import DataFormatError, DataNotFoundError
 from ecg_anomaly.errors import ConfigError
 from ecg_anomaly.recordings.gaps import MAX_GAP_S
 from ecg_anomaly.recordings.io import MIN_DURATION_S, read_recording, recording_from_array
