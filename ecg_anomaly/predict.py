@@ -39,8 +39,8 @@ def predict(cfg: DictConfig) -> dict[str, Any]:
 
     from ecg_anomaly.anomaly.evaluation import evaluate
     from ecg_anomaly.anomaly.scoring import SplitScores, score_beats
-    from ecg_anomaly.data.fingerprints import training_beats_among
     from ecg_anomaly.data.beatfiles import read_beats
+    from ecg_anomaly.data.fingerprints import training_beats_among
     from ecg_anomaly.detector import data_settings, model_from_checkpoint, read_checkpoint
     from ecg_anomaly.outputs import write_scores_csv
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ecg_anomaly.data.beatfiles import LAYOUTS, Beats, read_beats
 from ecg_anomaly.data.beats_module import (
     SETTINGS_KEY,
     SPLITS,
@@ -16,7 +17,6 @@ from ecg_anomaly.data.beats_module import (
     check_settings,
 )
 from ecg_anomaly.data.labels import NORMAL, UCR_CLASS_NAMES
-from ecg_anomaly.data.beatfiles import LAYOUTS, Beats, read_beats
 from ecg_anomaly.data.sources import SOURCES, resolve_data_path
 from ecg_anomaly.data.splits import cut_rows
 from ecg_anomaly.errors import ConfigError, DataFormatError, DataNotFoundError

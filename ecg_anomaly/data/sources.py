@@ -22,9 +22,9 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from ecg_anomaly.errors import DataError, DataFormatError, DataNotFoundError
 from ecg_anomaly.data.beatfiles import read_beats
 from ecg_anomaly.data.tables import COMPRESSIONS
+from ecg_anomaly.errors import DataError, DataFormatError, DataNotFoundError
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from ecg_anomaly.errors import DataFormatError
 from ecg_anomaly.detector import CheckpointError, Detector, load_detector, model_class
+from ecg_anomaly.errors import DataFormatError
 from ecg_anomaly.models import DenseAutoencoder
 from ecg_anomaly.models.base import CHECKPOINT_KEY
 

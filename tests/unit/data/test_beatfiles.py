@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from ecg_anomaly.data import labels, tables
-from ecg_anomaly.errors import DataFormatError, DataNotFoundError
 from ecg_anomaly.data.beatfiles import LAYOUTS, Beats, check_finite, read_beats
+from ecg_anomaly.errors import DataFormatError, DataNotFoundError
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ecg_anomaly.errors import DataFormatError
 from ecg_anomaly.data.beatfiles import read_beats
+from ecg_anomaly.errors import DataFormatError
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
