@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from ecg_anomaly.data import labels
-from ecg_anomaly.data.tables import Head, LabelColumn, RawFile, load_npy, parse, read_raw, sniff
+from ecg_anomaly.data.files import RawFile, load_npy, read_raw
+from ecg_anomaly.data.tables import Head, LabelColumn, parse, sniff
 from ecg_anomaly.errors import DataFormatError
 
 LAYOUTS = ("auto", "tensorflow", "ucr", "csv", "npy")
@@ -225,8 +226,8 @@ def _read_npy(raw: RawFile) -> np.ndarray:
     arr = load_npy(raw)
     if arr.ndim not in (1, 2) or arr.size == 0:
         msg = (
-            f"{raw.where} holds an array of shape {arr.shape}; expected (beats, time steps), or one "
-            "beat as a 1-D array, with at least one value."
+            f"{raw.where} holds an array of shape {arr.shape}; expected (beats, time steps), or "
+            "one beat as a 1-D array, with at least one value."
         )
         raise DataFormatError(msg)
     arr = arr.reshape(1, -1) if arr.ndim == 1 else arr

@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from ecg_anomaly.data.beatfiles import read_beats
-from ecg_anomaly.data.tables import COMPRESSIONS
+from ecg_anomaly.data.files import COMPRESSIONS
 from ecg_anomaly.errors import DataError, DataFormatError, DataNotFoundError
 
 log = logging.getLogger(__name__)

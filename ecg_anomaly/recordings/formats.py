@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from ecg_anomaly.data.tables import RawFile, is_value, load_npy, parse, sniff
+from ecg_anomaly.data.files import RawFile, load_npy
+from ecg_anomaly.data.tables import is_value, parse, sniff
 from ecg_anomaly.errors import ConfigError, DataFormatError, DataNotFoundError
 from ecg_anomaly.recordings.annotations import Annotations
 

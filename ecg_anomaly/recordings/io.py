@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ecg_anomaly.data.tables import COMPRESSIONS, read_raw
+from ecg_anomaly.data.files import COMPRESSIONS, read_raw
 from ecg_anomaly.errors import ConfigError, DataFormatError, DataNotFoundError, bad_value
 from ecg_anomaly.recordings import formats
 from ecg_anomaly.recordings.annotations import Annotations
