@@ -17,7 +17,7 @@ import csv
 import io
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import NamedTuple
@@ -57,6 +57,7 @@ class Head:
         header_line: The 1-based line number of the header, or None.
         first_line: The 1-based line number of the first data line.
         first_cells: The cells of the first data line (a separator at its end dropped).
+        trailing: The first data line ends with a separator (then each line may).
     """
 
     where: str
@@ -66,11 +67,12 @@ class Head:
     header_line: int | None
     first_line: int
     first_cells: list[str] = field(repr=False)
+    trailing: bool = False
 
     def data_lines(self) -> Iterator[tuple[int, str]]:
         """``(1-based line number, line)`` of each non-blank line from the first data line on."""
-        lines = enumerate(io.StringIO(self.text), 1)
-        return ((n, s.rstrip("\n")) for n, s in lines if n >= self.first_line and s.strip())
+        lines = enumerate(self.text.split("\n")[self.first_line - 1 :], self.first_line)
+        return ((n, line) for n, line in lines if line.strip())
 
     def line_of(self, row: int) -> int:
         """The 1-based line number in the file of data row ``row`` (0-based)."""
@@ -112,12 +114,16 @@ def sniff(raw: RawFile) -> Head:
         len(b) == len(cells) and not _is_column_numbers(b) for b in below
     )
     if not numbered and not all(c.strip() and not is_value(c) for c in cells):
-        return Head(where, text, sep, None, None, lineno, cells)
+        return Head(
+            where, text, sep, None, None, lineno, cells, _trailing(sample[0][1], sep, cells)
+        )
     if not below:
         msg = f"{where} has only a header row (line {lineno}) and no data."
         raise DataFormatError(msg)
     names = tuple(c.strip().strip("'\"").strip() for c in cells)
-    return Head(where, text, sep, names, lineno, sample[1][0], below[0])
+    (first, line), width = sample[1], len(names)
+    data = _cells(line, sep, width)  # with a header, "1.5," is 1.5 and a missing value
+    return Head(where, text, sep, names, lineno, first, data, _trailing(line, sep, data))
 
 
 def is_value(cell: str) -> bool:
@@ -126,12 +132,19 @@ def is_value(cell: str) -> bool:
     return bool(_NUMBER.fullmatch(text) or _NONFINITE.fullmatch(text))
 
 
-def _cells(line: str, sep: str) -> list[str]:
-    """The cells of one line; one separator at the end of the line is dropped."""
+def _cells(line: str, sep: str, width: int | None = None) -> list[str]:
+    """The cells of one line; one separator ending it is dropped (if it makes more than width)."""
     if sep == WHITESPACE:
         return line.split()
     cells = line.split(sep)
-    return cells[:-1] if len(cells) > 1 and not cells[-1].strip() else cells
+    if len(cells) > max(1, width or 0) and not cells[-1].strip():
+        return cells[:-1]
+    return cells
+
+
+def _trailing(line: str, sep: str, cells: list[str]) -> bool:
+    """Whether ``cells`` were read from ``line`` with a separator at its end dropped."""
+    return sep != WHITESPACE and line.count(sep) == len(cells)
 
 
 def _is_column_numbers(cells: list[str]) -> bool:
@@ -218,12 +231,17 @@ def parse(
         return np.array([check.row(*line) for line in head.data_lines()], dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(values).all(axis=1))
     if len(bad):
-        lines = list(head.data_lines())
+        first, lines = head.first_line, head.text.rstrip().split("\n")[head.first_line - 1 :]
+        numbers: Sequence[int] = range(first, first + len(lines))  # without blank lines
+        if len(lines) != len(values):
+            pairs = list(head.data_lines())
+            numbers, lines = [n for n, _ in pairs], [line for _, line in pairs]
         if len(lines) != len(values):  # pandas kept a line the check pass skips, or vice versa
-            return np.array([check.row(*line) for line in lines], dtype=np.float64)
+            rows = [check.row(n, line) for n, line in zip(numbers, lines, strict=True)]
+            return np.array(rows, dtype=np.float64)
         values = np.array(values)  # pandas' array may be read-only
         for row in bad:
-            values[row] = check.row(*lines[row])
+            values[row] = check.row(numbers[row], lines[row])
     return values
 
 
@@ -232,7 +250,7 @@ def _fast(head: Head, columns: list[int] | None) -> np.ndarray | None:
     import pandas as pd
 
     sep, text = head.separator, head.text
-    if sep != WHITESPACE and text.rstrip().endswith(sep):  # one separator ending each line
+    if head.trailing:  # one separator ending each line
         # A line of only a separator is an empty cell, which the check pass names.
         if text.startswith(sep + "\n") or f"\n{sep}\n" in text or text.endswith("\n" + sep):
             return None
@@ -246,7 +264,6 @@ def _fast(head: Head, columns: list[int] | None) -> np.ndarray | None:
             usecols=columns,
             dtype=np.float64,
             quoting=csv.QUOTE_NONE,  # a quoted number is an error the check pass explains
-            skipinitialspace=True,
             engine="c",
         ).to_numpy()
     except Exception:  # whatever pandas objects to, the check pass names it
@@ -268,7 +285,7 @@ class _Check:
         self.sep_name = SEPARATOR_NAMES[head.separator]
 
     def row(self, lineno: int, line: str) -> list[float]:
-        cells, n = _cells(line, self.head.separator), self.ncols
+        cells, n = _cells(line, self.head.separator, self.ncols), self.ncols
         if len(cells) != n:
             col, what = (len(cells) + 1, "missing") if len(cells) < n else (n + 1, "one too many")
             hint = ""
