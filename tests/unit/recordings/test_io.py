@@ -415,3 +415,13 @@ def test_edf_with_mixed_rates_or_damaged_is_refused(tmp_path):
     assert "different sampling rates" in msg and "'ECG' 250 Hz, 'Resp' 25 Hz" in msg
     (tmp_path / "bad.edf").write_bytes(b"0" * 100)
     assert "not a readable EDF file" in message(DataFormatError, tmp_path / "bad.edf")
+
+
+def test_empty_and_na_cells_are_missing_samples(tmp_path):
+    sig = np.linspace(0.0, 1.0, 10 * FS)
+    rows = [f"{4 * i},{v:.8f}" for i, v in enumerate(sig)]
+    rows[100], rows[200] = "400,", "800,NA"  # short gaps: one sample each
+    (tmp_path / "gaps.csv").write_text("time_ms,ecg\n" + "\n".join(rows) + "\n")
+    with pytest.warns(UserWarning, match="interpolated 2 missing sample"):
+        rec = read_recording(tmp_path / "gaps.csv", fs=FS)
+    np.testing.assert_allclose(rec.signal, sig, atol=1e-7)

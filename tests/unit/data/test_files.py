@@ -1,4 +1,4 @@
-"""Tests of opening data files (ecg_anomaly.data.tables): archives, encodings, bad files."""
+"""Tests of opening data files (ecg_anomaly.data.files): archives, encodings, bad files."""
 
 from __future__ import annotations
 

@@ -1,12 +1,15 @@
-"""Tests of separator and header detection (ecg_anomaly.data.tables), through read_beats."""
+"""Tests of separator and header detection and parsing (ecg_anomaly.data.tables)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from ecg_anomaly.data import tables
 from ecg_anomaly.data.beatfiles import read_beats
+from ecg_anomaly.data.files import read_raw
 from ecg_anomaly.errors import DataFormatError
 
 
@@ -169,3 +172,44 @@ def test_pandas_index_column_explained(tmp_path):
 
 def test_header_only(tmp_path):
     assert "only a header row (line 2)" in error(write(tmp_path, "ecg.csv", "\nt0,t1,label\n\n"))
+
+
+# --- parse itself: chosen columns, missing values (the recordings' use) ------------------------
+
+
+def head_of(tmp_path: Path, text: str, name: str = "r.csv") -> tables.Head:
+    return tables.sniff(read_raw(write(tmp_path, name, text)))
+
+
+def parse_error(head: tables.Head, **kwargs) -> str:
+    with pytest.raises(DataFormatError) as info:
+        tables.parse(head, **kwargs)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_missing_values_where_allowed(tmp_path, monkeypatch, fast):
+    if not fast:
+        monkeypatch.setattr(tables, "_fast", lambda *args: None)
+    head = head_of(tmp_path, "t,ecg\n0,1.5\n4,\n\n8,NaN\n12,NA\n16,-2\n")
+    values = tables.parse(head, missing_ok=True)
+    np.testing.assert_array_equal(values[:, 1], [1.5, np.nan, np.nan, np.nan, -2])
+    assert values[:, 0].tolist() == [0, 4, 8, 12, 16]
+    msg = parse_error(head)
+    assert "line 3, column 2 is empty" in msg
+    short = head_of(tmp_path, "t,ecg\n0,1.5\n4\n")  # a value missing is not a missing value
+    msg = parse_error(short, missing_ok=True)
+    assert "line 3: 1 values, but line 2 (the first data line) has 2" in msg
+
+
+def test_only_the_columns_asked_for_are_read(tmp_path):
+    head = head_of(tmp_path, "clock;ecg\n10:00:00;0.5\n10:00:01;-0.5\n")
+    assert head.names == ("clock", "ecg") and head.separator == ";"
+    assert tables.parse(head, columns=[1]).tolist() == [[0.5], [-0.5]]
+    msg = parse_error(head)
+    assert "line 2, column 1: '10:00:00' is not a number" in msg
+
+
+def test_header_names_lose_quotes_and_spaces(tmp_path):
+    head = head_of(tmp_path, '"time (s)", "ECG"\n0,1\n')
+    assert head.names == ("time (s)", "ECG") and head.header_line == 1 and head.first_line == 2
