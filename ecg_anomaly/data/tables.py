@@ -120,7 +120,9 @@ def sniff(raw: RawFile) -> Head:
     if not below:
         msg = f"{where} has only a header row (line {lineno}) and no data."
         raise DataFormatError(msg)
-    names = tuple(c.strip().strip("'\"").strip() for c in cells)
+    # bytes that are not UTF-8 (a Latin-1 "µV") become U+FFFD: a name must print and save
+    raw = (c.strip().strip("'\"").strip().encode(errors="surrogateescape") for c in cells)
+    names = tuple(name.decode(errors="replace") for name in raw)
     (first, line), width = sample[1], len(names)
     data = _cells(line, sep, width)  # with a header, "1.5," is 1.5 and a missing value
     return Head(where, text, sep, names, lineno, first, data, _trailing(line, sep, data))

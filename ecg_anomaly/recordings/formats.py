@@ -235,12 +235,25 @@ def read_text(raw: RawFile, path: Path, fs: float, channel: str | int | None) ->
     """
     head = sniff(raw)
     channels = head.names or tuple(str(i) for i in range(len(head.first_cells)))
+    if len(channels) != len(head.first_cells):
+        msg = (
+            f"{head.where}: the header (line {head.header_line}) names {len(channels)} columns, "
+            f"but line {head.first_line} has {len(head.first_cells)} values. Give every column "
+            "one name, or remove the header."
+        )
+        raise DataFormatError(msg)
     index = pick_channel(channels, channel, head.where)
     columns = [
         i
         for i, cell in enumerate(head.first_cells)
         if i == index or not cell.strip() or is_value(cell)
     ]
+    if not columns:
+        msg = (
+            f"{head.where}, line {head.first_line}: no column holds a number; a table of samples "
+            "has one column of numbers per channel (and optionally a clock or index column)."
+        )
+        raise DataFormatError(msg)
     # every column when all hold numbers, so that a line with one value too many is named
     values = parse(
         head, columns=None if len(columns) == len(channels) else columns, missing_ok=True

@@ -117,7 +117,7 @@ def read_recording(
     elif suffix == ".edf":
         raw = formats.read_edf(given, channel)
     elif inner in (".npy", *TEXT_SUFFIXES) or suffix == ".zip":
-        if not given.is_file():
+        if not given.exists():
             msg = f"recording not found: {given} (relative paths start from {Path.cwd()})"
             raise DataNotFoundError(msg)
         if fs is None:

@@ -213,3 +213,9 @@ def test_only_the_columns_asked_for_are_read(tmp_path):
 def test_header_names_lose_quotes_and_spaces(tmp_path):
     head = head_of(tmp_path, '"time (s)", "ECG"\n0,1\n')
     assert head.names == ("time (s)", "ECG") and head.header_line == 1 and head.first_line == 2
+
+
+def test_header_names_with_bytes_that_are_not_utf8_can_be_printed(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_bytes("zeit \xb5s;EKG\n0;1\n".encode("latin-1"))
+    assert tables.sniff(read_raw(path)).names == ("zeit \ufffds", "EKG")

@@ -309,6 +309,12 @@ def test_ambiguous_columns_are_refused_with_their_names(tmp_path):
     assert "0: '0', 1: '1'" in message(ConfigError, tmp_path / "two.npy", fs=FS)
 
 
+def test_header_of_another_width_is_refused(tmp_path):
+    (tmp_path / "h.csv").write_text(table_text("time_ms,ecg", [np.arange(3000.0)] * 3))
+    msg = message(DataFormatError, tmp_path / "h.csv", fs=FS)
+    assert "header (line 1) names 2 columns, but line 2 has 3 values" in msg
+
+
 def test_one_column_without_header_is_the_signal(tmp_path):
     (tmp_path / "one.csv").write_text(table_text("", [np.linspace(0, 1, FS * 6)]))
     assert read_recording(tmp_path / "one.csv", fs=FS).channel == "0"
@@ -425,3 +431,8 @@ def test_empty_and_na_cells_are_missing_samples(tmp_path):
     with pytest.warns(UserWarning, match="interpolated 2 missing sample"):
         rec = read_recording(tmp_path / "gaps.csv", fs=FS)
     np.testing.assert_allclose(rec.signal, sig, atol=1e-7)
+
+
+def test_table_without_numbers_is_refused(tmp_path):
+    (tmp_path / "t.csv").write_text("a,b\nc,d\ne,f\n")
+    assert "line 2: no column holds a number" in message(DataFormatError, tmp_path / "t.csv", fs=FS)
