@@ -4,7 +4,8 @@ Four layouts are understood (see :data:`LAYOUTS`): the TensorFlow tutorial's ``e
 (values, then a ``1``/``0`` label), the UCR archive's ``ECG5000_TRAIN.txt``/``.tsv`` (class
 1-5, then values), label-less ``.csv`` beats and ``.npy`` arrays. Any of them may be compressed
 (``.gz``, ``.bz2``, ``.xz``, or a ``.zip`` holding one file). The text is read by
-:mod:`ecg_anomaly.data.tables` (separator and header found without guessing, numbers by pandas);
+:mod:`ecg_anomaly.data.sniff` (separator and header, found without guessing) and
+:mod:`ecg_anomaly.data.tables` (the numbers, by pandas);
 here are the layouts' own checks: labels, the beat length, float32 range.
 """
 
@@ -18,7 +19,8 @@ import numpy as np
 
 from ecg_anomaly.data import labels
 from ecg_anomaly.data.files import RawFile, load_npy, read_raw
-from ecg_anomaly.data.tables import Head, LabelColumn, parse, sniff
+from ecg_anomaly.data.sniff import Head, sniff
+from ecg_anomaly.data.tables import LabelColumn, parse
 from ecg_anomaly.errors import DataFormatError
 
 LAYOUTS = ("auto", "tensorflow", "ucr", "csv", "npy")

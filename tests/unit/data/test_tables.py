@@ -1,4 +1,4 @@
-"""Tests of separator and header detection and parsing (ecg_anomaly.data.tables)."""
+"""Tests of separator and header detection (data.sniff) and parsing (data.tables)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ecg_anomaly.data import tables
+from ecg_anomaly.data import sniff, tables
 from ecg_anomaly.data.beatfiles import read_beats
 from ecg_anomaly.data.files import read_raw
 from ecg_anomaly.errors import DataFormatError
@@ -177,11 +177,11 @@ def test_header_only(tmp_path):
 # --- parse itself: chosen columns, missing values (the recordings' use) ------------------------
 
 
-def head_of(tmp_path: Path, text: str, name: str = "r.csv") -> tables.Head:
-    return tables.sniff(read_raw(write(tmp_path, name, text)))
+def head_of(tmp_path: Path, text: str, name: str = "r.csv") -> sniff.Head:
+    return sniff.sniff(read_raw(write(tmp_path, name, text)))
 
 
-def parse_error(head: tables.Head, **kwargs) -> str:
+def parse_error(head: sniff.Head, **kwargs) -> str:
     with pytest.raises(DataFormatError) as info:
         tables.parse(head, **kwargs)
     return str(info.value)
@@ -218,4 +218,4 @@ def test_header_names_lose_quotes_and_spaces(tmp_path):
 def test_header_names_with_bytes_that_are_not_utf8_can_be_printed(tmp_path):
     path = tmp_path / "r.csv"
     path.write_bytes("zeit \xb5s;EKG\n0;1\n".encode("latin-1"))
-    assert tables.sniff(read_raw(path)).names == ("zeit \ufffds", "EKG")
+    assert sniff.sniff(read_raw(path)).names == ("zeit \ufffds", "EKG")
