@@ -28,7 +28,7 @@ def as_beats(x: Any, source: str = "the beats") -> np.ndarray:
     Raises:
         DataFormatError: Not numbers, not 1-D or 2-D, empty, or NaN / infinite values.
     """
-    from ecg_anomaly.data.parsing import check_finite
+    from ecg_anomaly.data.beatfiles import check_finite
 
     arr = np.asarray(x.detach().cpu().numpy() if hasattr(x, "detach") else x)
     if arr.dtype.kind not in "iuf":

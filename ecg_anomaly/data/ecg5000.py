@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from ecg_anomaly.data.beatfiles import LAYOUTS, Beats, read_beats
 from ecg_anomaly.data.datamodule import BeatsDataModule, check_settings
 from ecg_anomaly.data.labels import NORMAL, UCR_CLASS_NAMES
-from ecg_anomaly.data.parsing import LAYOUTS, Beats, read_beats
 from ecg_anomaly.data.sources import SOURCES, resolve_data_path
 from ecg_anomaly.data.splits import cut_rows
 from ecg_anomaly.errors import ConfigError, DataFormatError, DataNotFoundError
@@ -48,7 +48,7 @@ class ECG5000DataModule(BeatsDataModule):
         path: A local data file. ``None`` looks at ``$ECG_ANOMALY_DATA``, then the cache, then
             downloads ``source``.
         source: ``"tensorflow"`` (the tutorial's ``ecg.csv``) or ``"ucr"`` (the UCR archive).
-        layout: File layout for :func:`~ecg_anomaly.data.parsing.read_beats` (``"auto"``).
+        layout: File layout for :func:`~ecg_anomaly.data.beatfiles.read_beats` (``"auto"``).
         cache_dir: Download cache folder (default: the user cache folder).
         download: Allow downloading when no local file is found.
         timeout: Download timeout in seconds.

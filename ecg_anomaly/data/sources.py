@@ -1,7 +1,7 @@
 """Find the ECG5000 file: an explicit path, ``$ECG_ANOMALY_DATA``, the cache, or a download.
 
 Downloads use only the standard library. They go to a temporary file beside the destination,
-are checked with :func:`~ecg_anomaly.data.parsing.read_beats`, and only then are moved into
+are checked with :func:`~ecg_anomaly.data.beatfiles.read_beats`, and only then are moved into
 place with :func:`os.replace`, so an interrupted or bad download never leaves a file behind that
 a later run would trust.
 """
@@ -22,9 +22,9 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from ecg_anomaly.data.errors import DataError, DataFormatError, DataNotFoundError
-from ecg_anomaly.data.parsing import read_beats
-from ecg_anomaly.data.textfile import COMPRESSIONS
+from ecg_anomaly.data.beatfiles import read_beats
+from ecg_anomaly.data.files import COMPRESSIONS
+from ecg_anomaly.errors import DataError, DataFormatError, DataNotFoundError
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from ecg_anomaly.data.errors import DataFormatError
+from ecg_anomaly.errors import DataFormatError
 
 #: The detectors that vote (neurokit2 ``ecg_findpeaks`` method names).
 DETECTORS = ("neurokit", "kalidas2017", "manikandan2012")

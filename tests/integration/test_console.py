@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from ecg_anomaly.data.parsing import read_beats
+from ecg_anomaly.data.beatfiles import read_beats
 from ecg_anomaly.data.splits import train_test_split_indices
 from ecg_anomaly.train import train
 from tests.conftest import write_tf_csv

@@ -13,7 +13,7 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 
 from ecg_anomaly import load_detector
-from ecg_anomaly.data.parsing import read_beats
+from ecg_anomaly.data.beatfiles import read_beats
 from ecg_anomaly.data.splits import train_test_split_indices
 from ecg_anomaly.errors import ConfigError, DataFormatError
 from ecg_anomaly.eval import evaluate

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from ecg_anomaly.data import ABNORMAL, NORMAL, ECG5000DataModule
-from ecg_anomaly.data.errors import DataFormatError
+from ecg_anomaly.errors import DataFormatError
 from tests.conftest import synthetic_beats, write_tf_csv
 
 

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 
 from ecg_anomaly.data import sources
-from ecg_anomaly.data.errors import DataFormatError, DataNotFoundError
-from ecg_anomaly.data.parsing import read_beats
+from ecg_anomaly.data.beatfiles import read_beats
 from ecg_anomaly.data.sources import (
     ENV_VAR,
     default_cache_dir,
     download,
     resolve_data_path,
 )
+from ecg_anomaly.errors import DataFormatError, DataNotFoundError
 
 GOOD_TF = b"0.1,0.2,0.3,1.0\n0.4,0.5,0.6,0.0\n0.7,0.8,0.9,1.0\n"
 GOOD_UCR = b"  1.0000000e+00  1.0e-01  2.0e-01\n  3.0000000e+00  3.0e-01  4.0e-01\n"

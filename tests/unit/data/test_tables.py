@@ -1,13 +1,16 @@
-"""Tests of separator and header detection (ecg_anomaly.data.sniff), through read_beats."""
+"""Tests of separator and header detection (data.sniff) and parsing (data.tables)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from ecg_anomaly.data.errors import DataFormatError
-from ecg_anomaly.data.parsing import read_beats
+from ecg_anomaly.data import sniff, tables
+from ecg_anomaly.data.beatfiles import read_beats
+from ecg_anomaly.data.files import read_raw
+from ecg_anomaly.errors import DataFormatError
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -148,7 +151,7 @@ def test_column_numbers_alone_are_a_beat(tmp_path):
 
 def test_column_numbers_above_a_line_of_another_width_are_a_beat(tmp_path):
     msg = error(write(tmp_path, "ecg.csv", "0,1,2\n1,2,3,1\n"))
-    assert "line 2: 4 values, but line 1 (the first beat) has 3" in msg
+    assert "line 2: 4 values, but line 1 (the first data line) has 3" in msg
 
 
 def test_column_numbers_twice_are_beats(tmp_path):
@@ -169,3 +172,50 @@ def test_pandas_index_column_explained(tmp_path):
 
 def test_header_only(tmp_path):
     assert "only a header row (line 2)" in error(write(tmp_path, "ecg.csv", "\nt0,t1,label\n\n"))
+
+
+# --- parse itself: chosen columns, missing values (the recordings' use) ------------------------
+
+
+def head_of(tmp_path: Path, text: str, name: str = "r.csv") -> sniff.Head:
+    return sniff.sniff(read_raw(write(tmp_path, name, text)))
+
+
+def parse_error(head: sniff.Head, **kwargs) -> str:
+    with pytest.raises(DataFormatError) as info:
+        tables.parse(head, **kwargs)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_missing_values_where_allowed(tmp_path, monkeypatch, fast):
+    if not fast:
+        monkeypatch.setattr(tables, "_fast", lambda *args: None)
+    head = head_of(tmp_path, "t,ecg\n0,1.5\n4,\n\n8,NaN\n12,NA\n16,-2\n")
+    values = tables.parse(head, missing_ok=True)
+    np.testing.assert_array_equal(values[:, 1], [1.5, np.nan, np.nan, np.nan, -2])
+    assert values[:, 0].tolist() == [0, 4, 8, 12, 16]
+    msg = parse_error(head)
+    assert "line 3, column 2 is empty" in msg
+    short = head_of(tmp_path, "t,ecg\n0,1.5\n4\n")  # a value missing is not a missing value
+    msg = parse_error(short, missing_ok=True)
+    assert "line 3: 1 values, but line 2 (the first data line) has 2" in msg
+
+
+def test_only_the_columns_asked_for_are_read(tmp_path):
+    head = head_of(tmp_path, "clock;ecg\n10:00:00;0.5\n10:00:01;-0.5\n")
+    assert head.names == ("clock", "ecg") and head.separator == ";"
+    assert tables.parse(head, columns=[1]).tolist() == [[0.5], [-0.5]]
+    msg = parse_error(head)
+    assert "line 2, column 1: '10:00:00' is not a number" in msg
+
+
+def test_header_names_lose_quotes_and_spaces(tmp_path):
+    head = head_of(tmp_path, '"time (s)", "ECG"\n0,1\n')
+    assert head.names == ("time (s)", "ECG") and head.header_line == 1 and head.first_line == 2
+
+
+def test_header_names_with_bytes_that_are_not_utf8_can_be_printed(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_bytes("zeit \xb5s;EKG\n0;1\n".encode("latin-1"))
+    assert sniff.sniff(read_raw(path)).names == ("zeit \ufffds", "EKG")

@@ -1,4 +1,4 @@
-"""Tests of opening data files (ecg_anomaly.data.textfile): archives, encodings, bad files."""
+"""Tests of opening data files (ecg_anomaly.data.files): archives, encodings, bad files."""
 
 from __future__ import annotations
 
@@ -12,10 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ecg_anomaly.data.errors import DataFormatError, DataNotFoundError
-from ecg_anomaly.data.parsing import read_beats
+from ecg_anomaly.data.beatfiles import read_beats
+from ecg_anomaly.errors import DataFormatError, DataNotFoundError
 
-SHARED = Path(__file__).resolve().parents[3].parent / "shared/data/ecg5000"
 # Values chosen to round differently in float32, labels both ways, a header and a blank line.
 PLAIN = "t0,t1,t2,label\n0.1,-1.25e-3,3.3333333,1\n\n4.000001,5,-0.7,0\n2,2,2,1\n"
 
@@ -139,12 +138,10 @@ def test_empty_archive_content(tmp_path):
 
 
 @pytest.mark.ecg5000
-def test_real_ecg5000_gzipped(tmp_path):
-    if not (SHARED / "ecg.csv").is_file():
-        pytest.skip(f"no ECG5000 copy at {SHARED}")
+def test_real_ecg5000_gzipped(tmp_path, ecg5000_csv):
     packed = tmp_path / "ecg.csv.gz"
-    packed.write_bytes(gzip.compress((SHARED / "ecg.csv").read_bytes(), compresslevel=1))
-    same(read_beats(packed), read_beats(SHARED / "ecg.csv"))
+    packed.write_bytes(gzip.compress(ecg5000_csv.read_bytes(), compresslevel=1))
+    same(read_beats(packed), read_beats(ecg5000_csv))
 
 
 # --- encodings and line endings ---------------------------------------------------------------

@@ -3,33 +3,31 @@
 Four layouts are understood (see :data:`LAYOUTS`): the TensorFlow tutorial's ``ecg.csv``
 (values, then a ``1``/``0`` label), the UCR archive's ``ECG5000_TRAIN.txt``/``.tsv`` (class
 1-5, then values), label-less ``.csv`` beats and ``.npy`` arrays. Any of them may be compressed
-(``.gz``, ``.bz2``, ``.xz``, or a ``.zip`` holding one file; see
-:mod:`ecg_anomaly.data.textfile`). Separators and header rows are detected without guessing
-(see :mod:`ecg_anomaly.data.table`); the good case is parsed by NumPy's C reader.
+(``.gz``, ``.bz2``, ``.xz``, or a ``.zip`` holding one file). The text is read by
+:mod:`ecg_anomaly.data.sniff` (separator and header, found without guessing) and
+:mod:`ecg_anomaly.data.tables` (the numbers, by pandas);
+here are the layouts' own checks: labels, the beat length, float32 range.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from io import BytesIO
 from pathlib import Path
 
 import numpy as np
 
 from ecg_anomaly.data import labels
-from ecg_anomaly.data.errors import DataFormatError
+from ecg_anomaly.data.files import RawFile, load_npy, read_raw
 from ecg_anomaly.data.sniff import Head, sniff
-from ecg_anomaly.data.table import LabelColumn, Table, parse
-from ecg_anomaly.data.textfile import RawFile, decode, read_raw
+from ecg_anomaly.data.tables import LabelColumn, parse
+from ecg_anomaly.errors import DataFormatError
 
 LAYOUTS = ("auto", "tensorflow", "ucr", "csv", "npy")
 
-_TF_ALLOWED = "1 (normal) or 0 (abnormal)"
-_UCR_ALLOWED = "1 (normal), 2, 3, 4 or 5 (abnormal)"
+_TF = LabelColumn(first=False, allowed="1 (normal) or 0 (abnormal)")
+_UCR = LabelColumn(first=True, allowed="1 (normal), 2, 3, 4 or 5 (abnormal)")
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
-# What ``auto`` means for a .csv: labelled or not, decided by the column count and ``seq_len``.
-_BY_COLUMNS = "csv?"
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,17 +117,15 @@ def read_beats(
         raise ValueError(msg)
     path = Path(path).expanduser()
     raw = read_raw(path)
-    if layout == "auto":
-        layout = _layout_from_name(raw)
+    layout = _layout_from_name(raw) if layout == "auto" else layout
     head: Head | None = None
     if layout == "npy":
         x, y, classes = _read_npy(raw), None, None
     else:
-        text = decode(raw)
-        head = sniff(text, raw.where)
-        if layout == _BY_COLUMNS:
-            layout = _labelled_or_not(raw, head, seq_len)
-        x, y, classes = _read_table(text, head, raw.where, layout)
+        head = sniff(raw)
+        if layout == "csv?":
+            layout = _labelled_or_not(head, seq_len)
+        x, y, classes = _read_text(head, layout)
     if require_labels and y is None:
         msg = (
             f"{raw.where} has no labels (read as layout {layout!r}), but labels are needed here. "
@@ -145,93 +141,73 @@ def read_beats(
             f"{x.shape[1]}-value beats."
         )
         raise DataFormatError(msg)
-    return Beats(
-        x=x,
-        y=y,
-        classes=classes,
-        path=path,
-        layout=layout,
-        separator=head.separator if head else None,
-        header_line=head.header_line if head else None,
-    )
+    separator, header_line = (head.separator, head.header_line) if head else (None, None)
+    return Beats(x, y, classes, path, layout, separator, header_line)
 
 
 def _layout_from_name(raw: RawFile) -> str:
-    """The layout an extension means; ``_BY_COLUMNS`` where the column count must decide."""
-    suffix = raw.suffix
-    if suffix == ".npy":
-        return "npy"
-    if suffix in (".txt", ".tsv"):
-        return "ucr"
-    if suffix == ".csv":
-        return _BY_COLUMNS
-    shown = f"its name {raw.name!r}" if raw.name != Path(raw.where).name else "its extension"
-    msg = (
-        f"cannot tell the layout of {raw.where} from {shown} ({suffix or 'no extension'!r}); "
-        f"pass the layout explicitly, one of {', '.join(LAYOUTS[1:])}."
-    )
-    raise DataFormatError(msg)
+    """The layout an extension means; ``"csv?"`` where the column count must decide."""
+    layout = {".npy": "npy", ".txt": "ucr", ".tsv": "ucr", ".csv": "csv?"}.get(raw.suffix)
+    if layout is None:
+        shown = f"its name {raw.name!r}" if raw.name != Path(raw.where).name else "its extension"
+        msg = (
+            f"cannot tell the layout of {raw.where} from {shown} ({raw.suffix or 'no extension'!r}"
+            f"); pass the layout explicitly, one of {', '.join(LAYOUTS[1:])}."
+        )
+        raise DataFormatError(msg)
+    return layout
 
 
-def _labelled_or_not(raw: RawFile, head: Head, seq_len: int | None) -> str:
-    if seq_len is None:
-        return "tensorflow"
+def _labelled_or_not(head: Head, seq_len: int | None) -> str:
     ncols = len(head.first_cells)
-    if ncols == seq_len + 1:
+    if seq_len is None or ncols == seq_len + 1:
         return "tensorflow"
     if ncols == seq_len:
         return "csv"
     msg = (
-        f"{raw.where}, line {head.first_line}: {ncols} columns, but beats of {seq_len} values "
+        f"{head.where}, line {head.first_line}: {ncols} columns, but beats of {seq_len} values "
         f"need {seq_len + 1} (TensorFlow layout: the values, then the label) or {seq_len} (values "
         "only). Use a file made for this model, or set the sequence length to match the file."
     )
     raise DataFormatError(msg)
 
 
-def _read_table(
-    text: str, head: Head, where: str, layout: str
-) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    label = None
-    if layout != "csv":
-        ucr = layout == "ucr"
-        label = LabelColumn(first=ucr, allowed=_UCR_ALLOWED if ucr else _TF_ALLOWED)
-    table = parse(text, head, where, label)
-    values = table.values
-    if layout == "csv":
-        return _to_float32(values, table, where, first_col=1), None, None
+def _read_text(head: Head, layout: str) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    label = {"tensorflow": _TF, "ucr": _UCR}.get(layout)
+    values = parse(head, label=label)
+    if label is None:
+        return _to_float32(values, head, first_col=1), None, None
     if values.shape[1] < 2:
         msg = (
-            f"{where}, line {head.first_line}: one column per line, but the {layout} layout needs "
-            "a label and at least one value. For beats without labels use layout 'csv'."
+            f"{head.where}, line {head.first_line}: one column per line, but the {layout} layout "
+            "needs a label and at least one value. For beats without labels use layout 'csv'."
         )
         raise DataFormatError(msg)
-    if layout == "tensorflow":
-        codes, values, col, allowed = values[:, -1], values[:, :-1], values.shape[1], _TF_ALLOWED
-        ok = (codes == labels.TF_NORMAL_CODE) | (codes == labels.TF_ABNORMAL_CODE)
-        hint = "If this file has no label column use layout 'csv'; if the class is first, 'ucr'."
-    else:
-        codes, values, col, allowed = values[:, 0], values[:, 1:], 1, _UCR_ALLOWED
+    if label.first:
+        codes, values, col = values[:, 0], values[:, 1:], 1
         ok = np.isin(codes, labels.UCR_CLASSES)
         hint = "If the label is the last column use layout 'tensorflow'."
+    else:
+        codes, values, col = values[:, -1], values[:, :-1], values.shape[1]
+        ok = (codes == labels.TF_NORMAL_CODE) | (codes == labels.TF_ABNORMAL_CODE)
+        hint = "If this file has no label column use layout 'csv'; if the class is first, 'ucr'."
     if not ok.all():
         row = int(np.argmin(ok))
         msg = (
-            f"{where}, line {table.line_of(row)}, column {col} (the label): {codes[row]:g} is not "
-            f"a {layout} label; allowed are {allowed}. {hint}"
+            f"{head.where}, line {head.line_of(row)}, column {col} (the label): {codes[row]:g} is "
+            f"not a {layout} label; allowed are {label.allowed}. {hint}"
         )
         raise DataFormatError(msg)
     codes = codes.astype(np.int64)
-    first_col = 1 if layout == "tensorflow" else 2
-    x = _to_float32(values, table, where, first_col)
-    if layout == "tensorflow":
-        y = np.where(codes == labels.TF_NORMAL_CODE, labels.NORMAL, labels.ABNORMAL)
-        return x, y.astype(np.int64), None
-    y = np.where(codes == labels.UCR_NORMAL_CLASS, labels.NORMAL, labels.ABNORMAL)
-    return x, y.astype(np.int64), codes
+    x = _to_float32(values, head, first_col=2 if label.first else 1)
+    if label.first:
+        y = np.where(codes == labels.UCR_NORMAL_CLASS, labels.NORMAL, labels.ABNORMAL)
+        return x, y.astype(np.int64), codes
+    y = np.where(codes == labels.TF_NORMAL_CODE, labels.NORMAL, labels.ABNORMAL)
+    return x, y.astype(np.int64), None
 
 
-def _to_float32(values: np.ndarray, table: Table, where: str, first_col: int) -> np.ndarray:
+def _to_float32(values: np.ndarray, head: Head, first_col: int) -> np.ndarray:
     """Cast to float32, naming the file's line and column of a value beyond its range."""
     with np.errstate(over="ignore"):
         x = np.ascontiguousarray(values, dtype=np.float32)
@@ -240,40 +216,25 @@ def _to_float32(values: np.ndarray, table: Table, where: str, first_col: int) ->
         return x
     row, step = (int(i) for i in np.argwhere(~finite)[0])
     msg = (
-        f"{where}, line {table.line_of(row)}, column {first_col + step}: {values[row, step]:g} is "
-        f"too large for float32, the type beats are kept in (largest ±{_FLOAT32_MAX:.1e}); "
-        f"{int((~finite).sum())} value(s) in all are. Rescale the data (e.g. to millivolts) or "
-        "fix those values."
+        f"{head.where}, line {head.line_of(row)}, column {first_col + step}: "
+        f"{values[row, step]:g} is too large for float32, the type beats are kept in (largest "
+        f"±{_FLOAT32_MAX:.1e}); {int((~finite).sum())} value(s) in all are. Rescale the data "
+        "(e.g. to millivolts) or fix those values."
     )
     raise DataFormatError(msg)
 
 
 def _read_npy(raw: RawFile) -> np.ndarray:
-    where = raw.where
-    try:
-        arr = np.load(BytesIO(raw.data), allow_pickle=False)
-    except (ValueError, OSError, EOFError) as err:
-        msg = (
-            f"{where} is not a readable .npy array ({err}). Save the beats with "
-            "numpy.save(path, beats) as a float array of shape (n, time steps)."
-        )
-        raise DataFormatError(msg) from None
-    if not isinstance(arr, np.ndarray):  # an .npz archive
-        arr.close()
-        msg = f"{where} is an .npz archive; save a single array with numpy.save instead."
-        raise DataFormatError(msg)
-    if arr.dtype.kind not in "iuf":
-        msg = f"{where} holds an array of dtype {arr.dtype}; expected numbers (float or int)."
-        raise DataFormatError(msg)
+    arr = load_npy(raw)
     if arr.ndim not in (1, 2) or arr.size == 0:
         msg = (
-            f"{where} holds an array of shape {arr.shape}; expected (beats, time steps), or one "
-            "beat as a 1-D array, with at least one value."
+            f"{raw.where} holds an array of shape {arr.shape}; expected (beats, time steps), or "
+            "one beat as a 1-D array, with at least one value."
         )
         raise DataFormatError(msg)
     arr = arr.reshape(1, -1) if arr.ndim == 1 else arr
-    check_finite(arr, where)
+    check_finite(arr, raw.where)
     with np.errstate(over="ignore"):
         x = np.ascontiguousarray(arr, dtype=np.float32)
-    check_finite(x, f"{where} (as float32)")  # values beyond ±3.4e38 overflow to inf
+    check_finite(x, f"{raw.where} (as float32)")  # values beyond ±3.4e38 overflow to inf
     return x

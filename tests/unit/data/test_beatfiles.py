@@ -1,4 +1,4 @@
-"""Tests of ecg_anomaly.data.parsing: every layout, and every bad input named precisely."""
+"""Tests of ecg_anomaly.data.beatfiles: every layout, and every bad input named precisely."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ecg_anomaly.data import labels, table
-from ecg_anomaly.data.errors import DataFormatError, DataNotFoundError
-from ecg_anomaly.data.parsing import LAYOUTS, Beats, check_finite, read_beats
+from ecg_anomaly.data import labels, tables
+from ecg_anomaly.data.beatfiles import LAYOUTS, Beats, check_finite, read_beats
+from ecg_anomaly.errors import DataFormatError, DataNotFoundError
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -347,7 +347,9 @@ def test_non_number_on_line_2_column_5(tmp_path):
 
 def test_ragged_line_4(tmp_path):
     path = write(tmp_path, "ecg.csv", "1,2,3,1\n4,5,6,0\n7,8,9,1\n1,2,0\n")
-    raises(DataFormatError, path, "line 4: 3 values", "line 1 (the first beat) has 4", "column 4")
+    raises(
+        DataFormatError, path, "line 4: 3 values", "line 1 (the first data line) has 4", "column 4"
+    )
 
 
 def test_nan_on_line_2(tmp_path):
@@ -385,7 +387,7 @@ def test_only_separators(tmp_path):
 
 
 def _slow_only(monkeypatch):
-    monkeypatch.setattr(table, "_fast", lambda *args: None)
+    monkeypatch.setattr(tables, "_fast", lambda *args: None)
 
 
 @pytest.mark.parametrize(
@@ -419,7 +421,7 @@ def test_good_files_take_the_fast_path(tmp_path, monkeypatch, text):
     def fail(*args):
         raise AssertionError("the slow pass ran on a good file")
 
-    monkeypatch.setattr(table._Slow, "table", fail)
+    monkeypatch.setattr(tables._Check, "row", fail)
     beats = read_beats(write(tmp_path, "ecg.csv", text))
     assert beats.x.tolist() == [[1, 2], [3, 4]] and beats.y.tolist() == [0, 1]
 
