@@ -55,6 +55,9 @@ class AnomalyModel(L.LightningModule):
         optimizer: Factory called with ``params=``; default Adam with learning rate 1e-3.
         scheduler: Optional factory called with ``optimizer=``.
         scheduler_monitor: Metric the scheduler watches (for ``ReduceLROnPlateau``).
+        val_normal_only: Validate an autoencoder, as it is trained, on normal beats only;
+            ``False`` validates it on every validation beat (the Kaggle notebook early-stops
+            on the loss of a set holding abnormal beats). Classifiers validate on every beat.
         post: The post-processing (threshold rules, score terms); default: none yet.
     """
 
@@ -68,10 +71,12 @@ class AnomalyModel(L.LightningModule):
         optimizer: OptimizerFactory | None = None,
         scheduler: SchedulerFactory | None = None,
         scheduler_monitor: str = "val/loss",
+        val_normal_only: bool = True,
         post: PostProcessor | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["optimizer", "scheduler", "post"], logger=False)
+        self.val_normal_only = val_normal_only
         self.optimizer_factory = optimizer or partial(torch.optim.Adam, lr=1e-3)
         self.scheduler_factory = scheduler
         self.normalizer = Normalizer(normalization, seq_len)
@@ -222,7 +227,7 @@ class AnomalyModel(L.LightningModule):
 
     def validation_step(self, batch: Mapping[str, torch.Tensor], batch_idx: int) -> None:
         x, y = batch["x"], batch["label"]
-        if not self.supervised:
+        if not self.supervised and self.val_normal_only:
             # Autoencoders are validated, like they are trained, on normal beats only.
             keep = y == NORMAL
             x, y = x[keep], y[keep]
