@@ -10,6 +10,8 @@ threshold first, on the data's training split when it has one, else on every bea
 from __future__ import annotations
 
 import logging
+import sys
+import time
 from typing import Any
 
 from omegaconf import DictConfig
@@ -75,13 +77,17 @@ def test_saved(
         )
         raise DataFormatError(msg)
     fitted_on = None if rule is None else refit(model, datamodule, rule)
+    n = len(datamodule.split_rows(datamodule.test_split))
     trainer = L.Trainer(
         accelerator=accelerator,
         devices=1,
         logger=False,
-        enable_progress_bar=False,
+        # a bar for inputs of many batches, where a terminal shows it
+        enable_progress_bar=sys.stderr.isatty() and n > 4 * datamodule.eval_batch_size,
         enable_model_summary=False,
         enable_checkpointing=False,
     )
+    started = time.perf_counter()
     trainer.test(model, datamodule=datamodule, verbose=False)
+    log.info("Scored %d beats in %.1f s", n, time.perf_counter() - started)
     return fitted_on

@@ -17,6 +17,7 @@ import math
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -96,7 +97,7 @@ def run_task(task: Callable[[DictConfig], Any], cfg: DictConfig) -> Any:
     multirun = hydra_cfg is not None and hydra_cfg.mode == RunMode.MULTIRUN
     try:
         _install_interrupt_handlers()
-        quiet_console()
+        quiet_console(quiet=bool(cfg.get("quiet")))
         apply_threads(cfg.get("threads"))
         return task(cfg)
     except Interrupted as err:
@@ -126,21 +127,33 @@ class _DropBanners(logging.Filter):
         return not any(n in record.getMessage() for n in self.NOISE)
 
 
-def quiet_console() -> None:
+def quiet_console(quiet: bool = False) -> None:
     """No third-party tips or banners, and no line printed twice.
 
     Hydra logs to the console and the run's log file; Lightning's own console handlers would
     print every message a second time.
+
+    Args:
+        quiet: Warnings and errors only on the console (``quiet=true``, for scripts); the run's
+            log file keeps every line.
     """
     import os
 
     import lightning.pytorch  # noqa: F401  (adds its console handler when first imported)
 
+    # Lightning 2.6 calls a torch.utils._pytree API that torch 2.13 deprecates; harmless noise.
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
     os.environ.setdefault("WANDB_SILENT", "true")  # W&B's banners (the run is in its folder)
     logging.getLogger("mlflow").setLevel(logging.WARNING)  # MLflow's database set-up lines
     if logging.getLogger().handlers:
         for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
             logging.getLogger(name).handlers.clear()
+    if quiet:
+        for handler in logging.getLogger().handlers:
+            if isinstance(handler, logging.StreamHandler) and not isinstance(
+                handler, logging.FileHandler
+            ):
+                handler.setLevel(logging.WARNING)
     for name in ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, _DropBanners) for f in logger.filters):

@@ -77,6 +77,13 @@ class Detector:
         self.decision_scores_: np.ndarray | None = None
         self.labels_: np.ndarray | None = None
 
+    @classmethod
+    def from_model(cls, model: Any, batch_size: int = 16384) -> Detector:
+        """A detector of a model already trained (or built by hand), put in eval mode."""
+        detector = cls(experiment=None, batch_size=batch_size)
+        detector.model = model.eval()
+        return detector
+
     # -- fitting ---------------------------------------------------------------------------
 
     def _config(self, data: str | None = None) -> Any:
@@ -328,7 +335,6 @@ def load_detector(
     from ecg_anomaly.checkpoints import load_model, saved_data
 
     model, ckpt = load_model(path, map_location)
-    detector = Detector(experiment=None, batch_size=batch_size)
-    detector.model = model
+    detector = Detector.from_model(model, batch_size)
     detector.saved = saved_data(ckpt)
     return detector

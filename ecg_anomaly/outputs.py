@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,7 @@ def write_results(
     Returns:
         The flat results written to ``metrics.json``.
     """
+    started = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     results = run_results(model, datamodule, info or {})
@@ -182,6 +184,8 @@ def write_results(
         )
         log.info("Report written to %s", report_path)
     write_json(out_dir / "metrics.json", results)
+    log.info("Wrote %s (%d beats), metrics.json%s in %.1f s", name, len(table),
+             ", report.md and plots" if report else "", time.perf_counter() - started)  # fmt: skip
     print(console_table(main, title or "metrics"))
     print(f"Results in {out_dir}")
     return results

@@ -18,7 +18,6 @@ import logging
 import math
 import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -103,8 +102,6 @@ def _fit_and_test(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict[
     from ecg_anomaly.build import build, log_final_hyperparams
     from ecg_anomaly.outputs import run_results, write_results
 
-    # Lightning 2.6 calls a torch.utils._pytree API that torch 2.13 deprecates; harmless noise.
-    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
     if cfg.get("ckpt_path"):
         from ecg_anomaly.checkpoints import read_checkpoint
 

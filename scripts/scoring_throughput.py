@@ -31,8 +31,8 @@ def fresh_detector(seq_len: int) -> Detector:
     from ecg_anomaly.models import DenseAutoencoder
 
     model = DenseAutoencoder(seq_len=seq_len)
-    model.threshold.fill_(0.05)
-    return Detector(model)
+    model.post.set_thresholds(0.05)
+    return Detector.from_model(model)
 
 
 def make_beats(n: int, seq_len: int, data: str | None) -> np.ndarray:

@@ -16,7 +16,9 @@ classes: 1 N, 2 S, 3 V, 4 F, 5 Q (-1: no annotation).
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,15 @@ from ecg_anomaly.data.labels import UNKNOWN
 from ecg_anomaly.errors import ConfigError
 from ecg_anomaly.recordings.ec57 import AAMI_CODES, AAMI_NAMES
 from ecg_anomaly.recordings.matching import BeatMatch
+
+
+def clock(seconds: float) -> str:
+    """``h:mm:ss`` of a duration (the plots' clock, without importing matplotlib)."""
+    whole = round(seconds)
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+log = logging.getLogger(__name__)
 
 #: Which beats of the training span train the model.
 TRAINING_BEATS = ("dominant", "all", "annotated")
@@ -120,10 +131,17 @@ class RecordingDataModule(BeatsDataModule):
 
         parts, xs, detection = [], [], []
         for i, path in enumerate(self.records):
+            started = time.perf_counter()
             recording = self._in_memory.get(i) or read_recording(
                 path, fs=self.fs, channel=self.channel
             )
+            read = time.perf_counter()
             beats = extract_beats(recording, seq_len=self.seq_len_wanted, window=self.window)
+            log.info(
+                "%s: read %s of %s at %g Hz in %.1f s; found and cut %d beats in %.1f s",
+                Path(path).name, clock(recording.duration_s), recording.channel, recording.fs,
+                read - started, len(beats), time.perf_counter() - read,
+            )  # fmt: skip
             frame = beats.to_frame().assign(record=Path(path).name)
             frame["part"] = self._parts(beats)
             parts.append(frame)

@@ -56,7 +56,7 @@ class RecordingBeats:
         label: 0 normal (N), 1 abnormal (S, V, F, Q), -1 unknown.
         polarity: The recording's QRS direction (+1 up, -1 down) found automatically.
         fs: Sampling rate of the recording (Hz).
-        n_detected: Beats detected (the table leaves out those whose window leaves the signal).
+        n_detected: Beats detected (every one is in the table).
         detection: Detection accuracy against the annotations' beats (None without annotations).
         warnings: What the results should say about the recording (annotations that do not
             match it, no plausible heartbeat), in plain words.
@@ -148,8 +148,10 @@ def extract_beats(
     """
     fs = recording.fs
     peaks = detect_peaks(recording.signal, fs, min_votes=min_votes)
+    # every detected beat is cut (at the signal's ends too), so beats.csv holds every beat
+    # that the detection counts
     cut = segment.cut_beats(
-        peaks.clean, peaks.position, fs, peaks.polarity, seq_len, window, qrs_sign
+        peaks.clean, peaks.position, fs, peaks.polarity, seq_len, window, qrs_sign, edges=True
     )
     rr_prev, rr_next = rr_intervals(peaks.position, fs)
     early = prematurity(rr_prev)

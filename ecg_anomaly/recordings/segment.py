@@ -146,6 +146,7 @@ def cut_beats(
     window: Window | str = "ecg5000",
     qrs_sign: int | None = ECG5000_QRS_SIGN,
     normalize: bool = True,
+    edges: bool = False,
 ) -> Segments:
     """Cut one equal-length beat per R peak.
 
@@ -160,12 +161,18 @@ def cut_beats(
         qrs_sign: Direction the QRS should have in the output (-1: down, as ECG5000); None
             keeps the recording's direction.
         normalize: Z-normalise each beat.
+        edges: Keep the beats whose window leaves the signal (the first and last beats of a
+            recording), their window cut at the signal's ends, so that every detected beat is
+            scored; False leaves them out.
 
     Returns:
-        The :class:`Segments` (beats whose window leaves the signal are left out).
+        The :class:`Segments`.
     """
     signal = np.asarray(signal, dtype=np.float64)
     start, stop, inside = beat_windows(peaks, fs, len(signal), window)
+    if edges:
+        start, stop = np.clip(start, 0, len(signal) - 1), np.clip(stop, 0, len(signal) - 1)
+        inside = np.ones(len(start), dtype=bool)
     index = np.flatnonzero(inside)
     x = resample_windows(signal, start[index], stop[index], seq_len)
     if qrs_sign is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ecg_anomaly.errors import ConfigError
@@ -52,6 +53,25 @@ def _installed(module: str) -> bool:
         return False
 
 
+def install_command(extra: str | None, package: str) -> str:
+    """How to install an optional package: the extra from this checkout, or the package itself.
+
+    ecg-anomaly is installed from a checkout (``pip install -e .``), not from PyPI, so an extra
+    is named with the checkout's folder: ``pip install -e "/path/to/ecg-anomaly[umap]"``.
+    """
+    plain = f"pip install {package}"
+    checkout = _checkout()
+    if extra is None or checkout is None:
+        return plain
+    return f'pip install -e "{checkout}[{extra}]" (or {plain})'
+
+
+def _checkout() -> Path | None:
+    """The source checkout this package runs from (an editable install), or None."""
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "pyproject.toml").is_file() else None
+
+
 def missing_packages(group: Mapping[str, Any] | None, group_name: str) -> list[str]:
     """One line per entry of a config group whose optional package is not installed.
 
@@ -62,7 +82,7 @@ def missing_packages(group: Mapping[str, Any] | None, group_name: str) -> list[s
 
     Returns:
         Messages such as ``logger.tensorboard (lightning.pytorch.loggers.TensorBoardLogger)
-        needs the package 'tensorboard': pip install "ecg-anomaly[tensorboard]"``; empty
+        needs the package 'tensorboard': pip install -e "<checkout>[tensorboard]" ...``; empty
         when everything is installed.
     """
     problems = []
@@ -73,9 +93,7 @@ def missing_packages(group: Mapping[str, Any] | None, group_name: str) -> list[s
         need = REQUIREMENTS.get(target.rsplit(".", 1)[-1])
         if need is None or any(_installed(m) for m in need.modules):
             continue
-        install = f"pip install {need.pip_name}"
-        if need.extra:
-            install = f'pip install "ecg-anomaly[{need.extra}]" (or {install})'
+        install = install_command(need.extra, need.pip_name)
         problems.append(
             f"{group_name}.{key} ({target}) needs the package {need.pip_name!r}, "
             f"which is not installed: {install}"
