@@ -33,32 +33,6 @@ def mitdb_record(name: str) -> Path:
     return MITDB / name
 
 
-@pytest.fixture(scope="session")
-def sim_record(tmp_path_factory) -> Path:
-    """A 3-minute synthetic WFDB record at 250 Hz, 20 % premature wide ectopic beats (``V``),
-    with one normal beat's annotation removed (a detected beat no annotation matches)."""
-    from ecg_anomaly.recordings.synthetic import simulate_recording
-
-    folder = tmp_path_factory.mktemp("sim")
-    sim = simulate_recording(180.0, 250.0, ectopic_fraction=0.2, prematurity=0.25, seed=5)
-    wfdb.wrsamp("sim", fs=250, units=["mV"], sig_name=["MLII"], p_signal=sim.signal[:, None],
-                write_dir=str(folder))  # fmt: skip
-    ann = sim.annotations
-    keep = np.ones(len(ann), bool)
-    keep[np.flatnonzero(ann.symbol == "N")[150]] = False  # in the test part (after minute 1)
-    wfdb.wrann("sim", "atr", ann.sample[keep], np.array(ann.symbol)[keep], write_dir=str(folder))
-    return folder / "sim"
-
-
-@pytest.fixture(scope="session")
-def sim_run(tmp_path_factory, sim_record) -> tuple[Path, dict]:
-    """A dense autoencoder trained on the synthetic record's first minute, report on."""
-    run = tmp_path_factory.mktemp("sim_run")
-    cfg = compose_train(run, "data=recording", f"data.record={sim_record}",
-                        "data.train_minutes=1", "trainer.max_epochs=150")  # fmt: skip
-    return run, train(cfg)
-
-
 def test_training_on_a_recording_writes_every_file_and_survives_an_unmatched_beat(sim_run):
     # the crash of the PVC-rich record 208: a detected beat no annotation matches (label -1)
     # reached the ROC plot; it is counted, and left out of every metric and plot of labels
