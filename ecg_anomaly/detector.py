@@ -168,7 +168,7 @@ class Detector:
             recording = recording_from_wfdb(x, annotations)
         else:
             recording = recording_from_array(x, fs, annotations_from(annotations))
-        settings = OmegaConf.to_container(cfg.data)
+        settings = OmegaConf.to_container(cfg.data, resolve=True)
         settings = {k: v for k, v in settings.items() if k not in ("_target_", "record")}
         return RecordingDataModule(record=recording, **settings)
 

@@ -104,7 +104,15 @@ def beat_table(
     table["score"] = np.asarray(s.scores, dtype=np.float64)
     table["flag"] = evaluation.deciding_flags
     table |= dict(columns or {})
-    return pd.DataFrame(table)
+    frame = pd.DataFrame(table)
+    unscored = getattr(datamodule, "unscored_rows", None)
+    rows = unscored(s.split) if callable(unscored) else []
+    if len(rows):  # listed beats the split's scores leave out (a recording's ends): no score
+        frame["scored"] = 1
+        listed = {"index": rows, **datamodule.beat_table(rows), "scored": 0, "flag": 0}
+        frame = pd.concat([frame, pd.DataFrame(listed)], ignore_index=True)
+        frame = frame.sort_values("index", kind="stable", ignore_index=True)
+    return frame
 
 
 def write_table(path: str | os.PathLike, table: Any) -> Path:

@@ -115,6 +115,7 @@ class BeatsDataModule(L.LightningDataModule):
         rows: dict[str, np.ndarray],
         source: Path,
         features: dict[str, np.ndarray] | None = None,
+        scorable: np.ndarray | None = None,
     ) -> None:
         """Hold the source's beats and splits; fit the normaliser on the training part.
 
@@ -125,6 +126,8 @@ class BeatsDataModule(L.LightningDataModule):
             rows: Row indices of each of :data:`SPLITS`.
             source: The file the beats come from (for messages and checkpoints).
             features: More per-beat values served in every batch, by name (float).
+            scorable: Which beats can be scored (a recording's beats at its very ends cannot):
+                the split ``all`` holds these; None: every beat.
         """
         n = len(x)
         unknown = np.full(n, UNKNOWN, dtype=np.int64)
@@ -142,6 +145,8 @@ class BeatsDataModule(L.LightningDataModule):
         for name, values in (features or {}).items():
             self._tensors[name] = torch.from_numpy(np.array(values, dtype=np.float64))
         self._rows = {k: np.asarray(rows[k], dtype=np.int64) for k in SPLITS}
+        every = np.arange(n) if scorable is None else np.flatnonzero(scorable)
+        self._rows["all"] = every.astype(np.int64)
         self.source_path = Path(source)
         # with no training beats (data only scored by a saved model, which brings its own
         # normaliser) the data module's normaliser is the identity
@@ -178,9 +183,7 @@ class BeatsDataModule(L.LightningDataModule):
     def split_rows(self, name: str) -> np.ndarray:
         """Rows of the source (0-based) that form one split, in the order it is served."""
         self._require_setup()
-        if name == "all":
-            return np.arange(len(self._x))
-        if name not in SPLITS:
+        if name not in TEST_SPLITS:
             msg = f"unknown split {name!r}; choose one of {', '.join(TEST_SPLITS)}"
             raise ValueError(msg)
         return self._rows[name]

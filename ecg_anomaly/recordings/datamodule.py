@@ -60,6 +60,9 @@ class RecordingDataModule(BeatsDataModule):
         train_minutes: Minutes from the start of each record that train the model (0: none,
             every beat is a test beat).
         val_minutes: Minutes after those that validate it (0: none).
+        val_size: Fraction of the chosen training beats held out for validation instead (as
+            ``data.val_size`` of ECG5000: a recipe that validates, early stopping, keeps it).
+        split_seed: Seed of that hold-out.
         training_beats: ``dominant`` (the dominant morphology, no labels used), ``all`` (every
             beat of the span) or ``annotated`` (its annotated normal beats).
         timing_scale: Beat timing in the score (:class:`~ecg_anomaly.recordings.timing.
@@ -80,6 +83,8 @@ class RecordingDataModule(BeatsDataModule):
         seq_len: int = 140,
         train_minutes: float = 5.0,
         val_minutes: float = 0.0,
+        val_size: float = 0.0,
+        split_seed: int = 21,
         training_beats: str = "dominant",
         timing_scale: float | None = 0.1,
         **kwargs: Any,
@@ -92,6 +97,7 @@ class RecordingDataModule(BeatsDataModule):
             seq_len=(seq_len, lambda v: isinstance(v, int) and v >= 8, "a whole number >= 8"),
             train_minutes=(train_minutes, lambda v: v >= 0, "minutes >= 0"),
             val_minutes=(val_minutes, lambda v: v >= 0, "minutes >= 0"),
+            val_size=(val_size, lambda v: 0 <= v < 1, "a fraction in [0, 1)"),
             training_beats=(training_beats, lambda v: v in TRAINING_BEATS, TRAINING_BEATS),
             timing_scale=(timing_scale, lambda v: v is None or v > 0, "a number > 0, or null"),
         )
@@ -109,6 +115,8 @@ class RecordingDataModule(BeatsDataModule):
         self.seq_len_wanted = seq_len
         self.train_minutes = train_minutes
         self.val_minutes = val_minutes
+        self.val_size = val_size
+        self.split_seed = split_seed
         self.training_beats = training_beats
         self.timing_scale = timing_scale
         self.class_names = dict(AAMI_NAMES)
@@ -159,18 +167,30 @@ class RecordingDataModule(BeatsDataModule):
             self.polarity = beats.polarity
         table = pd.concat(parts, ignore_index=True)
         rows = {k: np.flatnonzero(table["part"].to_numpy() == k) for k in SPLITS}
+        if self.val_size > 0:
+            from ecg_anomaly.data.splits import train_test_split_indices
+
+            keep, held = train_test_split_indices(
+                len(rows["train"]), self.val_size, self.split_seed
+            )
+            rows["val"] = np.sort(np.concatenate([rows["val"], rows["train"][held]]))
+            rows["train"] = rows["train"][np.sort(keep)]
         self._check_sizes(rows)
         classes = table["aami"].map(AAMI_CODES).fillna(UNKNOWN).astype(np.int64).to_numpy()
         self.table = table
         self.detection = _detection(detection)
         features = {"prematurity": table["prematurity"].to_numpy()}
+        labels = table["label"].to_numpy().copy()
+        if not self.train_labels_known:  # no labels used: training and validation beats are
+            labels[np.concatenate([rows["train"], rows["val"]])] = 0  # presumed normal
         self.set_beats(
             np.concatenate(xs),
-            table["label"].to_numpy(),
+            labels,
             classes,
             rows,
             Path(self.records[0]),
             features,
+            scorable=table["whole"].to_numpy(),
         )
 
     def _check_sizes(self, rows: dict[str, np.ndarray]) -> None:
@@ -196,6 +216,7 @@ class RecordingDataModule(BeatsDataModule):
         train_end = 60.0 * self.train_minutes
         val_end = train_end + 60.0 * self.val_minutes
         part = np.where(t < train_end, "span", np.where(t < val_end, "val", "test")).astype(object)
+        part[~beats.whole] = ""  # at the recording's very ends: listed, not scored
         span = part == "span"
         if self.training_beats == "dominant":
             chosen = select_training_beats(beats.qrs[span], beats.prematurity[span])
@@ -205,6 +226,17 @@ class RecordingDataModule(BeatsDataModule):
             chosen = np.ones(int(span.sum()), dtype=bool)
         part[np.flatnonzero(span)] = np.where(chosen, "train", "")
         return part.astype(str)
+
+    def unscored_rows(self, split: str) -> np.ndarray:
+        """The beats of a split's time span that are listed but not scored (at the ends)."""
+        table = self.table
+        edge = ~table["whole"].to_numpy()
+        if split == "test":
+            start = 60.0 * (self.train_minutes + self.val_minutes)
+            edge &= table["time"].to_numpy() >= start
+        elif split != "all":
+            edge &= False
+        return np.flatnonzero(edge)
 
     def score_terms(self) -> list[Any]:
         """The timing term of the post-processing (none with ``timing_scale=None``)."""
@@ -253,6 +285,8 @@ class RecordingDataModule(BeatsDataModule):
             "seq_len": self.seq_len_wanted,
             "train_minutes": float(self.train_minutes),
             "val_minutes": float(self.val_minutes),
+            "val_size": float(self.val_size),
+            "split_seed": int(self.split_seed),
             "training_beats": self.training_beats,
             "timing_scale": self.timing_scale,
             "normalization": self.normalization,

@@ -32,7 +32,7 @@ from ecg_anomaly.recordings.peaks import MIN_VOTES, detect_peaks
 QRS_WINDOW_S = (0.15, 0.25)
 #: Values per QRS window.
 QRS_LEN = 64
-_PER_BEAT = ("x", "qrs", "sample", "time", "rr_prev", "rr_next", "prematurity", "votes")
+_PER_BEAT = ("x", "qrs", "sample", "time", "rr_prev", "rr_next", "prematurity", "votes", "whole")
 _PER_BEAT += ("symbol", "aami", "label")
 
 
@@ -51,12 +51,14 @@ class RecordingBeats:
         rr_next: RR interval after the beat, seconds (NaN for the last beat).
         prematurity: One-sided prematurity (0 = on time or late).
         votes: How many R-peak detectors found the beat.
+        whole: Whether the beat's whole window lies inside the recording; a beat at either end
+            of it is listed (the detection counts it) but not scored.
         symbol: Annotation symbol matched to the beat (``""`` when none).
         aami: Its AAMI class N/S/V/F/Q (``""`` when none).
         label: 0 normal (N), 1 abnormal (S, V, F, Q), -1 unknown.
         polarity: The recording's QRS direction (+1 up, -1 down) found automatically.
         fs: Sampling rate of the recording (Hz).
-        n_detected: Beats detected (every one is in the table).
+        n_detected: Beats detected (every one is in the table; ``whole`` marks the scored).
         detection: Detection accuracy against the annotations' beats (None without annotations).
         warnings: What the results should say about the recording (annotations that do not
             match it, no plausible heartbeat), in plain words.
@@ -70,6 +72,7 @@ class RecordingBeats:
     rr_next: np.ndarray = field(repr=False)
     prematurity: np.ndarray = field(repr=False)
     votes: np.ndarray = field(repr=False)
+    whole: np.ndarray = field(repr=False)
     symbol: np.ndarray = field(repr=False)
     aami: np.ndarray = field(repr=False)
     label: np.ndarray = field(repr=False)
@@ -111,6 +114,7 @@ class RecordingBeats:
                 "rr_next": self.rr_next,
                 "prematurity": self.prematurity,
                 "votes": self.votes,
+                "whole": self.whole,
                 "symbol": self.symbol,
                 "aami": self.aami,
                 "label": self.label,
@@ -148,8 +152,8 @@ def extract_beats(
     """
     fs = recording.fs
     peaks = detect_peaks(recording.signal, fs, min_votes=min_votes)
-    # every detected beat is cut (at the signal's ends too), so beats.csv holds every beat
-    # that the detection counts
+    # every detected beat is listed (at the signal's ends too: beats.csv then holds every beat
+    # the detection counts); one whose window leaves the signal is marked, and not scored
     cut = segment.cut_beats(
         peaks.clean, peaks.position, fs, peaks.polarity, seq_len, window, qrs_sign, edges=True
     )
@@ -179,6 +183,7 @@ def extract_beats(
         rr_next=rr_next[keep],
         prematurity=early[keep],
         votes=peaks.votes[keep],
+        whole=cut.whole,
         symbol=symbol[keep],
         aami=aami[keep],
         label=label[keep].astype(np.int64),

@@ -78,15 +78,17 @@ class Segments:
     Attributes:
         x: The beats, float32 of shape ``(n, seq_len)`` (z-normalised unless asked otherwise).
         index: For each beat, its position in the ``peaks`` given to :func:`cut_beats`
-            (beats whose window leaves the signal are left out).
+            (beats whose window leaves the signal are left out unless ``edges``).
         start: First sample of each beat's window (float: windows start between samples).
         stop: Last sample of each beat's window.
+        whole: Whether each beat's whole window lies inside the signal.
     """
 
     x: np.ndarray = field(repr=False)
     index: np.ndarray = field(repr=False)
     start: np.ndarray = field(repr=False)
     stop: np.ndarray = field(repr=False)
+    whole: np.ndarray = field(repr=False)
 
     def __len__(self) -> int:
         return len(self.x)
@@ -162,14 +164,15 @@ def cut_beats(
             keeps the recording's direction.
         normalize: Z-normalise each beat.
         edges: Keep the beats whose window leaves the signal (the first and last beats of a
-            recording), their window cut at the signal's ends, so that every detected beat is
-            scored; False leaves them out.
+            recording), their window cut at the signal's ends (``whole`` is False for them);
+            False leaves them out.
 
     Returns:
         The :class:`Segments`.
     """
     signal = np.asarray(signal, dtype=np.float64)
     start, stop, inside = beat_windows(peaks, fs, len(signal), window)
+    whole = inside
     if edges:
         start, stop = np.clip(start, 0, len(signal) - 1), np.clip(stop, 0, len(signal) - 1)
         inside = np.ones(len(start), dtype=bool)
@@ -184,4 +187,5 @@ def cut_beats(
         index=index,
         start=start[index],
         stop=stop[index],
+        whole=whole[index],
     )

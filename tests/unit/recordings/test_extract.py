@@ -35,8 +35,11 @@ def test_record100_beats(beats100, record100):
 def test_table_and_subset(beats100):
     frame = beats100.to_frame()
     assert list(frame.columns) == [
-        "time", "sample", "rr_prev", "rr_next", "prematurity", "votes", "symbol", "aami", "label",
+        "time", "sample", "rr_prev", "rr_next", "prematurity", "votes", "whole", "symbol", "aami",
+        "label",
     ]  # fmt: skip
+    # the first beat's window would start before the record: listed, not scored
+    assert not frame["whole"].iloc[0] and frame["whole"].iloc[1:-1].all()
     assert len(frame) == len(beats100)
     early = beats100.subset(beats100.time < 300)
     assert len(early) == (beats100.time < 300).sum() and early.detection is beats100.detection
