@@ -38,8 +38,8 @@ def test_table_and_subset(beats100):
         "time", "sample", "rr_prev", "rr_next", "prematurity", "votes", "whole", "symbol", "aami",
         "label",
     ]  # fmt: skip
-    # the first beat's window would start before the record: listed, not scored
-    assert not frame["whole"].iloc[0] and frame["whole"].iloc[1:-1].all()
+    # the last beat's window would end after the record: listed, not scored
+    assert frame["whole"].iloc[:-1].all() and not frame["whole"].iloc[-1]
     assert len(frame) == len(beats100)
     early = beats100.subset(beats100.time < 300)
     assert len(early) == (beats100.time < 300).sum() and early.detection is beats100.detection
