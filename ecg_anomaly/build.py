@@ -8,7 +8,8 @@ thresholded and saved exactly as one trained from the command line.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from omegaconf import DictConfig
@@ -134,3 +135,55 @@ def _flat(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[name] = str(value) if isinstance(value, list) else value
     return out
+
+
+def compose_config(*overrides: Sequence[str]) -> DictConfig:
+    """``conf/train.yaml`` composed as ``ecg-anomaly-train`` would, outside a Hydra run.
+
+    Nothing of the run is written (no logger, no checkpoint callback is built from it), but
+    the paths must resolve: they point at the temporary folder.
+    """
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from ecg_anomaly.utils.config import config_dir
+
+    given = [o for group in overrides for o in group]
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(version_base="1.3", config_dir=config_dir()):
+            return compose("train", [f"paths.output_dir={tempfile.gettempdir()}", *given])
+    finally:
+        GlobalHydra.instance().clear()
+
+
+def array_datamodule(
+    cfg: DictConfig, x: Any, y: Any = None, *, fs: float | None = None, annotations: Any = None
+) -> Any:
+    """The data module of data in memory, with the composed config's data settings.
+
+    Args:
+        cfg: The composed config (``data=recording`` for a signal).
+        x: Beats ``(n, seq_len)``; with ``fs`` (or a ``wfdb.Record``) one ECG signal.
+        y: The beats' labels (None: presumed normal).
+        fs: The signal's sampling rate.
+        annotations: The signal's annotations (wfdb's or ours).
+    """
+    from omegaconf import OmegaConf
+
+    settings = OmegaConf.to_container(cfg.data, resolve=True)
+    if fs is None and not hasattr(x, "p_signal"):
+        from ecg_anomaly.data.arrays import ArrayDataModule
+
+        keys = ("val_size", "split_seed", "normalization", "normal_only", "batch_size", "seed")
+        return ArrayDataModule(x, y, **{k: settings[k] for k in keys if k in settings})
+    from ecg_anomaly.recordings import RecordingDataModule
+    from ecg_anomaly.recordings.interop import annotations_from, recording_from_wfdb
+    from ecg_anomaly.recordings.io import recording_from_array
+
+    if hasattr(x, "p_signal"):
+        recording = recording_from_wfdb(x, annotations)
+    else:
+        recording = recording_from_array(x, fs, annotations_from(annotations))
+    settings = {k: v for k, v in settings.items() if k not in ("_target_", "record")}
+    return RecordingDataModule(record=recording, **settings)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ecg_anomaly.errors import CheckpointError
+from ecg_anomaly.errors import CheckpointError, ConfigError
 
 #: The package whose model classes a checkpoint may name.
 MODELS_PACKAGE = "ecg_anomaly.models"
@@ -172,3 +172,31 @@ def load_model(
     """
     ckpt = read_checkpoint(path, key)
     return model_from_checkpoint(ckpt, str(Path(path).expanduser()), map_location), ckpt
+
+
+def rebuild_datamodule(
+    class_path: str, saved: dict[str, Any], given: dict[str, Any], **kwargs: Any
+) -> Any:
+    """The data module a checkpoint names, cut as it was (``given`` settings replace saved ones).
+
+    Raises:
+        ConfigError: A class outside ecg-anomaly, or a ``data.*`` setting it does not take.
+    """
+    from ecg_anomaly.data.datamodule import BeatsDataModule
+
+    module_name, _, name = class_path.rpartition(".")
+    cls = None
+    if module_name.startswith("ecg_anomaly."):
+        cls = getattr(importlib.import_module(module_name), name, None)
+    if not (isinstance(cls, type) and issubclass(cls, BeatsDataModule)):
+        msg = f"the checkpoint names the data module {class_path!r}, which is not ecg-anomaly's"
+        raise ConfigError(msg)
+    try:
+        return cls.from_settings(dict(saved), dict(given), **kwargs)
+    except TypeError as err:
+        keys = ", ".join(f"data.{k}" for k in given) or "none"
+        msg = (
+            f"the model's data ({cls.__name__}) cannot be rebuilt with the settings given "
+            f"({keys}): {err}. Give only the data.* settings of this kind of data."
+        )
+        raise ConfigError(msg) from None

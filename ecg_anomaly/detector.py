@@ -16,7 +16,6 @@ Examples:
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,23 +85,6 @@ class Detector:
 
     # -- fitting ---------------------------------------------------------------------------
 
-    def _config(self, data: str | None = None) -> Any:
-        from hydra import compose, initialize_config_dir
-        from hydra.core.global_hydra import GlobalHydra
-
-        from ecg_anomaly.utils.config import config_dir
-
-        overrides = [f"experiment={self.experiment}"] if self.experiment else []
-        overrides += [f"data={data}"] if data else []
-        # nothing is written (no logger, no checkpoint callback), but paths must resolve
-        overrides += [f"paths.output_dir={tempfile.gettempdir()}", *self.overrides]
-        GlobalHydra.instance().clear()
-        try:
-            with initialize_config_dir(version_base="1.3", config_dir=config_dir()):
-                return compose("train", overrides=overrides)
-        finally:
-            GlobalHydra.instance().clear()
-
     def fit(self, x: Any, y: Any = None, *, fs: float | None = None, annotations: Any = None):
         """Train the recipe's model on beats (or on a recording) and fit its threshold.
 
@@ -119,21 +101,19 @@ class Detector:
         """
         import lightning as L
 
-        from ecg_anomaly.build import build_model, build_trainer
+        from ecg_anomaly.build import array_datamodule, build_model, build_trainer, compose_config
+        from ecg_anomaly.checkpoints import saved_data
 
-        if fs is not None or hasattr(x, "p_signal"):
-            cfg = self._config("recording")
-            datamodule = self._recording_data(cfg, x, fs, annotations)
-        else:
-            cfg = self._config()
-            datamodule = self._array_data(cfg, x, y)
+        recording = fs is not None or hasattr(x, "p_signal")
+        data = ["data=recording"] if recording else []
+        cfg = compose_config([f"experiment={self.experiment}"] if self.experiment else [],
+                             data, self.overrides)  # fmt: skip
+        datamodule = array_datamodule(cfg, x, y, fs=fs, annotations=annotations)
         L.seed_everything(cfg.seed, workers=True, verbose=False)
         datamodule.setup("fit")
         model = build_model(cfg, datamodule)
         trainer = build_trainer(cfg, datamodule, files=False)
         trainer.fit(model, datamodule=datamodule)
-        from ecg_anomaly.checkpoints import saved_data
-
         self.model = model.eval()
         self.saved = saved_data({"datamodule": datamodule.state_dict()})
         train = model.post.scored.get("train")
@@ -141,36 +121,6 @@ class Detector:
             self.decision_scores_ = train.scores
             self.labels_ = np.asarray(model.post.flag(train.scores))
         return self
-
-    def _array_data(self, cfg: Any, x: Any, y: Any) -> Any:
-        from ecg_anomaly.data.arrays import ArrayDataModule
-
-        data = cfg.data
-        return ArrayDataModule(
-            x,
-            y,
-            val_size=float(data.get("val_size") or 0.0),
-            split_seed=data.get("split_seed", 21),
-            normalization=data.normalization,
-            normal_only=data.get("normal_only"),
-            batch_size=data.batch_size,
-            seed=cfg.seed,
-        )
-
-    def _recording_data(self, cfg: Any, x: Any, fs: float | None, annotations: Any) -> Any:
-        from omegaconf import OmegaConf
-
-        from ecg_anomaly.recordings import RecordingDataModule
-        from ecg_anomaly.recordings.interop import annotations_from, recording_from_wfdb
-        from ecg_anomaly.recordings.io import recording_from_array
-
-        if hasattr(x, "p_signal"):
-            recording = recording_from_wfdb(x, annotations)
-        else:
-            recording = recording_from_array(x, fs, annotations_from(annotations))
-        settings = OmegaConf.to_container(cfg.data, resolve=True)
-        settings = {k: v for k, v in settings.items() if k not in ("_target_", "record")}
-        return RecordingDataModule(record=recording, **settings)
 
     # -- scoring ---------------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ def eval_datamodule(cfg: DictConfig, saved: Any) -> Any:
         cfg: The composed config (``data.*``, ``split``, ``batch_size``).
         saved: The checkpoint's :class:`~ecg_anomaly.checkpoints.SavedData`, or None.
     """
-    from ecg_anomaly.data.datamodule import rebuild_datamodule
+    from ecg_anomaly.checkpoints import rebuild_datamodule
     from ecg_anomaly.errors import ConfigError
 
     given = {k: v for k, v in OmegaConf.to_container(cfg.data).items() if v is not None}

@@ -2,8 +2,9 @@
 
 Every model holds a :class:`PostProcessor` (``model.post``), as anomalib's models hold theirs:
 
-- **score terms** (:class:`ScoreTerm`) add per-beat evidence to the model's own score, e.g. a
-  recording's beat timing (:class:`~ecg_anomaly.recordings.timing.TimingTerm`);
+- **score terms** (:class:`~ecg_anomaly.anomaly.terms.ScoreTerm`) add per-beat evidence to the
+  model's own score, e.g. a recording's beat timing
+  (:class:`~ecg_anomaly.recordings.timing.TimingTerm`);
 - **threshold rules** (:mod:`ecg_anomaly.anomaly.thresholds`) fit the deciding threshold and any
   extra one on the scored splits they name;
 - **the decision** ``score >= threshold`` (:func:`~ecg_anomaly.anomaly.evaluation.flag`).
@@ -15,11 +16,10 @@ for flags by ``predict``, decides exactly as the run that trained it.
 
 from __future__ import annotations
 
-import importlib
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import torch
@@ -28,63 +28,11 @@ from torch import nn
 from ecg_anomaly.anomaly import thresholds as rules
 from ecg_anomaly.anomaly.evaluation import DECIDING, Evaluation, evaluate, flag
 from ecg_anomaly.anomaly.scoring import SplitScores
+from ecg_anomaly.anomaly.terms import ScoreTerm, build_term
 from ecg_anomaly.data.labels import NORMAL
 from ecg_anomaly.errors import ConfigError
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-#: Where the classes of saved score terms may live (a checkpoint names them).
-_TERM_PACKAGE = "ecg_anomaly."
-
-
-class ScoreTerm(nn.Module):
-    """A part added to a model's score from per-beat features (e.g. a recording's timing).
-
-    Subclasses name the batch features they read, store what they fit as buffers, and say how to
-    rebuild themselves (:meth:`settings`, passed back to the constructor).
-    """
-
-    #: The term's name: its buffers are saved under ``post.terms.<name>``.
-    name: ClassVar[str] = "term"
-    #: The per-beat features (batch keys) the term reads.
-    features: ClassVar[tuple[str, ...]] = ()
-
-    @property
-    def fitted(self) -> bool:
-        """Whether :meth:`fit` has been called (an unfitted term leaves scores unchanged)."""
-        raise NotImplementedError
-
-    def settings(self) -> dict[str, Any]:
-        """Constructor arguments (plain values) that rebuild this term."""
-        return {}
-
-    def fit(self, scores: torch.Tensor, features: Mapping[str, torch.Tensor]) -> None:
-        """Fit on the model scores and features of the normal training beats."""
-        raise NotImplementedError
-
-    def forward(
-        self, scores: torch.Tensor, features: Mapping[str, torch.Tensor]
-    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """The combined score and the parts worth keeping per beat (written to the files)."""
-        raise NotImplementedError
-
-    def metrics(self, split: SplitScores, flags: np.ndarray) -> dict[str, Any]:
-        """Metrics only this term can give (unprefixed), e.g. from typed flags."""
-        return {}
-
-    def columns(self, split: SplitScores, flags: np.ndarray) -> dict[str, np.ndarray]:
-        """Per-beat columns only this term can give (e.g. each flagged beat's type)."""
-        return {}
-
-    def describe(self) -> str:
-        """The term in words, for ``metrics.json``."""
-        return self.name
-
-    def prepare_load(self, state_dict: Mapping[str, torch.Tensor], prefix: str) -> None:
-        """Give each buffer the saved one's shape before loading (fitted sizes vary)."""
-        for name, buffer in list(self.named_buffers(recurse=False)):
-            saved = state_dict.get(prefix + name)
-            if saved is not None and saved.shape != buffer.shape:
-                setattr(self, name, torch.empty_like(saved, device=buffer.device))
 
 
 class PostProcessor(nn.Module):
@@ -311,7 +259,7 @@ class PostProcessor(nn.Module):
         state = state_dict.get(f"{prefix}_extra_state") or {}
         for name, spec in dict(state.get("terms", {})).items():
             if name not in self.terms:
-                self.add_term(_build_term(dict(spec)))
+                self.add_term(build_term(dict(spec)))
         extra = f"{prefix}extra."
         for key, value in state_dict.items():
             if key.startswith(extra):
@@ -323,16 +271,3 @@ class PostProcessor(nn.Module):
     def extra_repr(self) -> str:
         shown = ", ".join(f"{k}={v:.6g}" for k, v in self.thresholds.items())
         return f"{shown}, rules={sorted(self.rules)}"
-
-
-def _build_term(spec: dict[str, Any]) -> ScoreTerm:
-    """A saved score term from its settings, only from a class of this package."""
-    path = str(spec.pop("class", ""))
-    module_name, _, name = path.rpartition(".")
-    refused = f"a checkpoint names the score term {path!r}; only ecg_anomaly's terms are loaded"
-    if not module_name.startswith(_TERM_PACKAGE):
-        raise ValueError(refused)
-    cls = getattr(importlib.import_module(module_name), name, None)
-    if not (isinstance(cls, type) and issubclass(cls, ScoreTerm)):
-        raise ValueError(refused)
-    return cls(**spec)

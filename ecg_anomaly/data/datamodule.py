@@ -20,7 +20,7 @@ from ecg_anomaly.data.batches import TensorLoader
 from ecg_anomaly.data.fingerprints import beat_fingerprints
 from ecg_anomaly.data.labels import ABNORMAL, NORMAL, UNKNOWN
 from ecg_anomaly.data.normalize import KINDS, Normalizer
-from ecg_anomaly.errors import ConfigError, bad_value
+from ecg_anomaly.errors import bad_value
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +30,6 @@ TEST_SPLITS = (*SPLITS, "all")
 #: Keys of the data settings and of the data module's class inside its checkpoint entry.
 SETTINGS_KEY = "ecg_anomaly_data"
 CLASS_KEY = "ecg_anomaly_datamodule"
-#: Where the data module class a checkpoint names may live.
-_PACKAGE = "ecg_anomaly."
 
 
 class BeatsDataModule(L.LightningDataModule):
@@ -96,7 +94,8 @@ class BeatsDataModule(L.LightningDataModule):
     def settings(self) -> dict[str, Any]:
         """The constructor arguments that read and cut this source (plain values).
 
-        Saved in checkpoints: :func:`rebuild_datamodule` cuts the same splits again from them.
+        Saved in checkpoints: :func:`~ecg_anomaly.checkpoints.rebuild_datamodule` cuts the
+        same splits again from them.
         """
         raise NotImplementedError
 
@@ -309,34 +308,6 @@ class BeatsDataModule(L.LightningDataModule):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Nothing to restore: the data are re-read and re-cut from the settings."""
-
-
-def rebuild_datamodule(
-    class_path: str, saved: dict[str, Any], given: dict[str, Any], **kwargs: Any
-) -> BeatsDataModule:
-    """The data module a checkpoint names, cut as it was (``given`` settings replace saved ones).
-
-    Raises:
-        ConfigError: A class outside ecg-anomaly, or a ``data.*`` setting it does not take.
-    """
-    import importlib
-
-    module_name, _, name = class_path.rpartition(".")
-    cls = None
-    if module_name.startswith(_PACKAGE):
-        cls = getattr(importlib.import_module(module_name), name, None)
-    if not (isinstance(cls, type) and issubclass(cls, BeatsDataModule)):
-        msg = f"the checkpoint names the data module {class_path!r}, which is not ecg-anomaly's"
-        raise ConfigError(msg)
-    try:
-        return cls.from_settings(dict(saved), dict(given), **kwargs)
-    except TypeError as err:
-        keys = ", ".join(f"data.{k}" for k in given) or "none"
-        msg = (
-            f"the model's data ({cls.__name__}) cannot be rebuilt with the settings given "
-            f"({keys}): {err}. Give only the data.* settings of this kind of data."
-        )
-        raise ConfigError(msg) from None
 
 
 def _whole(value: Any) -> bool:

@@ -23,8 +23,8 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from ecg_anomaly.anomaly.postprocess import ScoreTerm
 from ecg_anomaly.anomaly.scoring import SplitScores
+from ecg_anomaly.anomaly.terms import ScoreTerm
 
 #: Prematurity that weighs as much as the whole range of the reference beats' shape scores.
 PREMATURITY_SCALE = 0.1

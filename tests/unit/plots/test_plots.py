@@ -231,5 +231,7 @@ def test_umap_without_umap_learn_says_which_extra_to_install(monkeypatch, data):
 
     monkeypatch.setattr(builtins, "__import__", no_umap)
     x, _, _ = data
-    with pytest.raises(ConfigError, match=r"ecg-anomaly\[umap\]"):
+    with pytest.raises(
+        ConfigError, match=r"pip install -e \".*\[umap\]\" \(or pip install umap-learn\)"
+    ):
         project_2d(x, "umap")
