@@ -124,8 +124,10 @@ def _fit_and_test(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict[
         return run_results(model, datamodule, info)
     log_final_hyperparams(trainer, cfg, model.evaluations)
     title = " · ".join(p for p in (cfg.get("name"), type(model).__name__, f"seed {cfg.seed}") if p)
+    notebook = list(cfg.get("notebook_figures") or [])
     return write_results(out_dir, model, datamodule, info=info, report=bool(cfg.report),
-                         formats=list(cfg.formats), latent=cfg.latent, title=title)  # fmt: skip
+                         formats=list(cfg.formats), latent=cfg.latent, title=title,
+                         notebook=notebook)  # fmt: skip
 
 
 register_search_path_plugin()  # $ECG_ANOMALY_CONFIG_DIR, whatever the install

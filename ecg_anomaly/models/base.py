@@ -242,7 +242,7 @@ class AnomalyModel(L.LightningModule):
             self.log_dict(means, on_step=False, on_epoch=True, prog_bar=False, sync_dist=True)
         metrics = self.trainer.callback_metrics
         row = {"epoch": float(self.current_epoch)} | {k: float(v) for k, v in means.items()}
-        row |= {k: float(v) for k, v in metrics.items() if k.startswith("val/")}
+        row |= {k: float(v) for k, v in metrics.items() if k.startswith(("val/", "curve/"))}
         self.history.append(row)
 
     def learning_warnings(self) -> list[str]:
