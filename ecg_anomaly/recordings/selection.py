@@ -1,18 +1,26 @@
-"""Which beats of an unlabelled training span to train on: the dominant beat morphology.
+"""Which beats of an unlabelled training span to train on: the dominant rhythm's typical beats.
 
 Training an autoencoder on every beat of a patient's first minutes works while abnormal beats
 are rare. A patient with frequent ectopic beats (bigeminy: every second beat) breaks it: the
 uniform ectopic beats are learnt as well as the normal ones, reconstruct better than the more
 variable normal beats, and the anomaly score inverts (measured in ``docs/recordings.md``).
-``method="dominant"`` keeps only the dominant rhythm's beats:
+``method="dominant"`` keeps only the dominant rhythm's typical beats, with no labels:
 
-1. premature beats (prematurity above ``max_prematurity``, see
-   :func:`~ecg_anomaly.recordings.features.prematurity`) are set aside: ectopic beats come
-   early, the dominant rhythm's beats do not, and this is what tells the two apart when they
-   are equally many;
-2. the rest are clustered by shape (average-linkage hierarchical clustering on the
-   correlation distance ``1 - r``, cut at ``max_distance``);
-3. the largest cluster is the dominant morphology.
+1. **Timing.** Beats that come early (prematurity above ``max_prematurity``, see
+   :func:`rhythm_prematurity`) and beats followed by a pause (the next RR interval more than
+   ``1 + max_pause`` times the previous one: the compensatory pause after an ectopic beat) are
+   set aside. Ectopic beats come early and are followed by a pause, the dominant rhythm's beats
+   are neither; this is what tells the two apart when they are equally many.
+2. **Shape.** The rest are clustered by shape (average-linkage hierarchical clustering on the
+   correlation distance ``1 - r``, cut at ``max_distance``); the largest cluster is the
+   dominant morphology.
+3. **Typical shape.** That cut is loose (it must hold a noisy patient's normal beats together),
+   so intermediate shapes join it: fusion beats, ectopic beats close to normal. Each beat's
+   correlation distance to the cluster's median beat is compared with the cluster's own
+   spread, and beats farther than ``max_spread`` robust standard deviations (median + k x
+   1.4826 x MAD) are left out; twice, the second time around the median of the beats kept.
+   The cut is relative, so it adapts to a noisy patient as to a clean one, and to any sampling
+   rate.
 """
 
 from __future__ import annotations
@@ -22,14 +30,74 @@ import warnings
 import numpy as np
 
 from ecg_anomaly.errors import ConfigError
+from ecg_anomaly.recordings.features import LOCAL_BEATS
 
 METHODS = ("dominant", "all")
 #: Beats more premature than this are not training candidates (10 % earlier than the rhythm).
 MAX_PREMATURITY = 0.1
+#: Beats whose next RR interval is more than ``1 + MAX_PAUSE`` times their previous one (a
+#: compensatory pause follows them) are not training candidates.
+MAX_PAUSE = 0.2
+#: Quantile of the neighbouring RR intervals that stands for the rhythm (0.5: the local median,
+#: as :func:`~ecg_anomaly.recordings.features.prematurity`).
+RHYTHM_QUANTILE = 0.5
 #: Clusters are cut at this correlation distance (``1 - r``).
 MAX_DISTANCE = 0.3
+#: Beats farther from the dominant cluster's median beat than this many robust standard
+#: deviations of the cluster's distances are left out.
+MAX_SPREAD = 3.0
+#: Rounds of the typical-shape cut (each around the median of the beats the last one kept).
+SPREAD_ROUNDS = 2
 #: At most this many beats are clustered; the others join the nearest cluster.
 MAX_CLUSTERED = 2000
+#: The smallest robust standard deviation of the distances (identical synthetic beats have 0).
+MIN_SCALE = 1e-4
+
+
+def rhythm_prematurity(
+    rr_prev: np.ndarray, quantile: float = RHYTHM_QUANTILE, local_beats: int = LOCAL_BEATS
+) -> np.ndarray:
+    """How much earlier than the local rhythm each beat comes: ``max(0, 1 - RR_prev / ref)``.
+
+    ``ref`` is the ``quantile`` of the RR intervals of the ``local_beats`` beats on each side
+    and the beat itself (NaN intervals ignored). With the median (0.5) this is
+    :func:`~ecg_anomaly.recordings.features.prematurity`, which holds while at most half the
+    neighbouring beats are premature; a higher quantile takes a slower rhythm as the reference.
+
+    Args:
+        rr_prev: RR interval before each beat (seconds), NaN where unknown.
+        quantile: Quantile of the neighbouring intervals that stands for the rhythm.
+        local_beats: Beats on each side that give the local rhythm.
+
+    Returns:
+        The prematurity of each beat, in ``[0, 1)`` (0 where unknown).
+    """
+    rr_prev = np.asarray(rr_prev, dtype=np.float64)
+    if len(rr_prev) == 0:
+        return rr_prev.copy()
+    padded = np.pad(rr_prev, local_beats, constant_values=np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * local_beats + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows of a 1-beat span
+        ref = np.nanquantile(windows, quantile, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = 1.0 - rr_prev / ref
+    return np.where(np.isfinite(value), np.clip(value, 0.0, None), 0.0)
+
+
+def followed_by_pause(
+    rr_prev: np.ndarray, rr_next: np.ndarray, max_pause: float = MAX_PAUSE
+) -> np.ndarray:
+    """Mask of the beats whose next RR interval exceeds ``(1 + max_pause)`` x their previous one.
+
+    An ectopic beat's early onset is usually followed by a (compensatory) pause; a beat of a
+    regular rhythm has about equal intervals on both sides. Unknown intervals (NaN) count as
+    no pause.
+    """
+    rr_prev = np.asarray(rr_prev, dtype=np.float64)
+    rr_next = np.asarray(rr_next, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.asarray(rr_next > (1.0 + max_pause) * rr_prev)
 
 
 def dominant_cluster(
@@ -65,23 +133,73 @@ def dominant_cluster(
     return nearest == np.argmax(sizes)
 
 
+def typical_shapes(
+    x: np.ndarray,
+    core: np.ndarray,
+    max_spread: float = MAX_SPREAD,
+    rounds: int = SPREAD_ROUNDS,
+) -> np.ndarray:
+    """Mask of the beats whose shape is typical of the ``core`` beats.
+
+    A beat is typical when its correlation distance to the core's median beat is at most the
+    core's median distance plus ``max_spread`` robust standard deviations (1.4826 x MAD) of the
+    core's distances. After each round the beats kept become the core.
+
+    Args:
+        x: Beats (or any per-beat shape vectors), shape ``(n, d)``.
+        core: Boolean mask of the beats that define the typical shape (e.g. the dominant
+            cluster); at least one.
+        max_spread: Robust standard deviations allowed.
+        rounds: How many times the cut is made.
+
+    Returns:
+        Boolean mask of length ``n`` (beats outside the core may be typical too).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    unit = _unit_rows(x)
+    keep = np.asarray(core, dtype=bool)
+    for _ in range(rounds):
+        if keep.sum() < 3:
+            break
+        template = _unit_rows(np.median(x[keep], axis=0)[None, :])[0]
+        distance = 1.0 - unit @ template
+        centre = np.median(distance[keep])
+        scale = max(1.4826 * np.median(np.abs(distance[keep] - centre)), MIN_SCALE)
+        keep = distance <= centre + max_spread * scale
+    return keep
+
+
 def select_training_beats(
     x: np.ndarray,
     prematurity: np.ndarray | None = None,
     method: str = "dominant",
     max_prematurity: float = MAX_PREMATURITY,
     max_distance: float = MAX_DISTANCE,
+    *,
+    rr_prev: np.ndarray | None = None,
+    rr_next: np.ndarray | None = None,
+    max_pause: float = MAX_PAUSE,
+    max_spread: float | None = MAX_SPREAD,
+    rhythm_quantile: float = RHYTHM_QUANTILE,
 ) -> np.ndarray:
-    """Mask of the beats to train on, from unlabelled beats.
+    """Mask of the beats to train on, from unlabelled beats (see the module doc).
 
     Args:
         x: Shape of each beat, ``(n, d)``: the cut beats, or better their fixed QRS windows
             (``RecordingBeats.qrs``), whose shape does not depend on the RR interval.
-        prematurity: Prematurity of each beat (None: timing is not used, and with as many
-            ectopic as normal beats the choice becomes a coin toss).
+        prematurity: Prematurity of each beat, used when ``rr_prev`` is not given (None and no
+            ``rr_prev``: timing is not used, and with as many ectopic as normal beats the
+            choice becomes a coin toss).
         method: ``"dominant"`` (see the module doc) or ``"all"`` (every beat).
         max_prematurity: Beats more premature than this are left out.
         max_distance: Correlation distance at which shape clusters are cut.
+        rr_prev: RR interval before each beat (seconds, NaN where unknown): the prematurity is
+            then :func:`rhythm_prematurity` of it.
+        rr_next: RR interval after each beat: with ``rr_prev``, beats followed by a pause
+            (:func:`followed_by_pause`) are left out.
+        max_pause: See :func:`followed_by_pause`.
+        max_spread: See :func:`typical_shapes` (None: the whole dominant cluster is kept).
+        rhythm_quantile: See :func:`rhythm_prematurity`.
 
     Returns:
         Boolean mask of length ``n``.
@@ -95,14 +213,22 @@ def select_training_beats(
     if method != "dominant":
         msg = f"unknown training-beat selection {method!r}; choose one of {', '.join(METHODS)}"
         raise ConfigError(msg)
+    x = np.asarray(x)
     candidates = np.ones(n, dtype=bool)
+    if rr_prev is not None:
+        prematurity = rhythm_prematurity(rr_prev, rhythm_quantile)
     if prematurity is not None:
-        candidates = ~(np.asarray(prematurity) > max_prematurity)
-        if candidates.sum() < max(3, n // 10):  # hardly any regular beat: timing cannot help
-            candidates = np.ones(n, dtype=bool)
-    keep = np.zeros(n, dtype=bool)
+        candidates &= ~(np.asarray(prematurity) > max_prematurity)
+    if rr_prev is not None and rr_next is not None:
+        candidates &= ~followed_by_pause(rr_prev, rr_next, max_pause)
+    if candidates.sum() < max(3, n // 10):  # hardly any regular beat: timing cannot help
+        candidates = np.ones(n, dtype=bool)
     idx = np.flatnonzero(candidates)
-    keep[idx[dominant_cluster(np.asarray(x)[idx], max_distance)]] = True
+    chosen = dominant_cluster(x[idx], max_distance)
+    if max_spread is not None and chosen.any():
+        chosen = typical_shapes(x[idx], chosen, max_spread)
+    keep = np.zeros(n, dtype=bool)
+    keep[idx[chosen]] = True
     if n and keep.sum() < 0.3 * n:
         warnings.warn(
             f"the dominant beat shape covers only {keep.sum()} of {n} training beats; the "
