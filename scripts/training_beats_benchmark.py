@@ -31,7 +31,18 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Sources whose change makes cached beats stale.
 EXTRACTION_SOURCES = ("peaks.py", "extract.py", "segment.py", "features.py", "io.py", "formats.py")
 #: Per-beat arrays cached.
-FIELDS = ("x", "qrs", "sample", "time", "rr_prev", "rr_next", "prematurity", "label", "aami", "symbol")
+FIELDS = (
+    "x",
+    "qrs",
+    "sample",
+    "time",
+    "rr_prev",
+    "rr_next",
+    "prematurity",
+    "label",
+    "aami",
+    "symbol",
+)
 #: Annotation symbol of a paced beat.
 PACED = "/"
 
