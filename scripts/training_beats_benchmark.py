@@ -14,6 +14,9 @@ source of the beat-extraction code), so a second run only re-runs the selection.
     python scripts/training_beats_benchmark.py --db ../shared/data/mitdb
     python scripts/training_beats_benchmark.py --db ../shared/data/mitdb --fs 128 --worst 5
     python scripts/training_beats_benchmark.py --db ../shared/data/mitdb --records 208 232
+    # the selection before the pause rule and the typical-shape cut:
+    python scripts/training_beats_benchmark.py --db ../shared/data/mitdb --max-spread none \
+        --max-pause inf
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+
+from ecg_anomaly.recordings.selection import MAX_PAUSE, MAX_SPREAD, RHYTHM_QUANTILE
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Sources whose change makes cached beats stale.
@@ -105,12 +110,17 @@ def span_of(beats: dict[str, np.ndarray], minutes: float) -> dict[str, np.ndarra
     return {k: (v[span] if v.ndim and len(v) == len(span) else v) for k, v in beats.items()}
 
 
-def choose(beats: dict[str, np.ndarray]) -> np.ndarray:
-    """The training beats the project's selection chooses among ``beats`` (a span)."""
+def choose(beats: dict[str, np.ndarray], **settings: float | None) -> np.ndarray:
+    """The training beats the project's selection chooses among ``beats`` (a span).
+
+    Args:
+        beats: The span's arrays.
+        **settings: Keyword arguments of ``select_training_beats`` (``max_spread`` ...).
+    """
     from ecg_anomaly.recordings.selection import select_training_beats
 
     return select_training_beats(
-        beats["qrs"], beats["prematurity"], rr_prev=beats["rr_prev"], rr_next=beats["rr_next"]
+        beats["qrs"], rr_prev=beats["rr_prev"], rr_next=beats["rr_next"], **settings
     )
 
 
@@ -186,6 +196,14 @@ def main() -> None:
     parser.add_argument("--records", nargs="*", default=None, help="default: all of RECORDS")
     parser.add_argument("--worst", type=int, default=10)
     parser.add_argument(
+        "--max-spread",
+        type=lambda v: None if v == "none" else float(v),
+        default=MAX_SPREAD,
+        help="typical-shape cut in robust SDs ('none': the whole dominant cluster)",
+    )
+    parser.add_argument("--max-pause", type=float, default=MAX_PAUSE, help="'inf': no pause rule")
+    parser.add_argument("--rhythm-quantile", type=float, default=RHYTHM_QUANTILE)
+    parser.add_argument(
         "--cache", type=Path, default=Path(tempfile.gettempdir()) / "ecg-anomaly-beats"
     )
     args = parser.parse_args()
@@ -196,7 +214,13 @@ def main() -> None:
     print("|---" * 10 + "|")
     for name in names:
         beats = span_of(load_beats(args.db / name, args.fs, args.channel, args.cache), args.minutes)
-        r = summarise(name, beats, choose(beats))
+        keep = choose(
+            beats,
+            max_spread=args.max_spread,
+            max_pause=args.max_pause,
+            rhythm_quantile=args.rhythm_quantile,
+        )
+        r = summarise(name, beats, keep)
         rows.append(r)
         print(row(r) + (" paced" if r["paced"] else ""), flush=True)
     report([r for r in rows if not r["paced"]], "Records without paced beats", args.worst)

@@ -21,6 +21,12 @@ variable normal beats, and the anomaly score inverts (measured in ``docs/recordi
    1.4826 x MAD) are left out; twice, the second time around the median of the beats kept.
    The cut is relative, so it adapts to a noisy patient as to a clean one, and to any sampling
    rate.
+4. **Intermediate shapes.** A fusion beat is partly normal, partly ectopic: its difference from
+   the median beat points towards another shape cluster of the span (all beats clustered,
+   premature ones included, clusters of at least 1 % of the beats). Beats leaning that way by
+   more than ``max_toward`` robust standard deviations of the chosen beats are left out
+   (:func:`toward_other_shapes`). Along one direction a slight mixture stands out that the
+   distance in all 64 directions at once hides in the noise.
 """
 
 from __future__ import annotations
@@ -45,7 +51,13 @@ RHYTHM_QUANTILE = 0.5
 MAX_DISTANCE = 0.3
 #: Beats farther from the dominant cluster's median beat than this many robust standard
 #: deviations of the cluster's distances are left out.
-MAX_SPREAD = 3.0
+MAX_SPREAD = 5.0
+#: Beats that lean from the dominant median beat towards another shape cluster by more than
+#: this many robust standard deviations are left out (intermediate shapes: fusion beats).
+MAX_TOWARD = 2.0
+#: Smallest share of the span's beats (at least 3 beats) a shape cluster needs to count as
+#: another shape that intermediate beats lean towards (fewer are noise or single artefacts).
+MIN_OTHER_SHARE = 0.01
 #: Rounds of the typical-shape cut (each around the median of the beats the last one kept).
 SPREAD_ROUNDS = 2
 #: At most this many beats are clustered; the others join the nearest cluster.
@@ -100,37 +112,48 @@ def followed_by_pause(
         return np.asarray(rr_next > (1.0 + max_pause) * rr_prev)
 
 
-def dominant_cluster(
+def shape_clusters(
     x: np.ndarray, max_distance: float = MAX_DISTANCE, seed: int = 0
 ) -> np.ndarray:
-    """Mask of the beats in the largest shape cluster of ``x`` (rows are beats).
+    """Shape cluster of each beat (average linkage on the correlation distance, cut there).
 
     Args:
         x: Beats (or any per-beat shape vectors), shape ``(n, d)``.
         max_distance: Correlation distance at which the cluster tree is cut.
-        seed: Seed of the subsample clustered when there are more than :data:`MAX_CLUSTERED`.
+        seed: Seed of the subsample clustered when there are more than :data:`MAX_CLUSTERED`
+            beats; the others join the cluster whose mean shape they correlate with best.
+
+    Returns:
+        Cluster labels ``1..k`` of length ``n`` (all 1 for fewer than 3 beats).
     """
     from scipy.cluster.hierarchy import fcluster, linkage
 
     x = np.asarray(x, dtype=np.float64)
     n = len(x)
     if n < 3:
-        return np.ones(n, dtype=bool)
+        return np.ones(n, dtype=np.int64)
     pick = np.arange(n)
     if n > MAX_CLUSTERED:
         pick = np.sort(np.random.default_rng(seed).choice(n, MAX_CLUSTERED, replace=False))
     labels = fcluster(
         linkage(x[pick], method="average", metric="correlation"), max_distance, "distance"
-    )
-    sizes = np.bincount(labels)
+    ).astype(np.int64)
     if n == len(pick):
-        return labels == np.argmax(sizes)
-    # Assign every beat to the cluster whose mean shape it correlates with best.
-    z = _unit_rows(x)
+        return labels
     ids = np.unique(labels)
     centres = _unit_rows(np.stack([x[pick][labels == c].mean(0) for c in ids]))
-    nearest = ids[np.argmax(z @ centres.T, axis=1)]
-    return nearest == np.argmax(sizes)
+    return ids[np.argmax(_unit_rows(x) @ centres.T, axis=1)]
+
+
+def dominant_cluster(
+    x: np.ndarray, max_distance: float = MAX_DISTANCE, seed: int = 0
+) -> np.ndarray:
+    """Mask of the beats in the largest shape cluster of ``x`` (see :func:`shape_clusters`)."""
+    n = len(x)
+    if n < 3:
+        return np.ones(n, dtype=bool)
+    labels = shape_clusters(x, max_distance, seed)
+    return labels == np.argmax(np.bincount(labels))
 
 
 def typical_shapes(
@@ -169,6 +192,47 @@ def typical_shapes(
     return keep
 
 
+def toward_other_shapes(
+    x: np.ndarray,
+    chosen: np.ndarray,
+    others: list[np.ndarray],
+    max_toward: float = MAX_TOWARD,
+) -> np.ndarray:
+    """Mask of the beats that lean from the chosen beats' shape towards one of ``others``.
+
+    A fusion beat is partly the dominant beat, partly an ectopic one: its difference from the
+    dominant median beat points towards the ectopic beats' median. Along that one direction the
+    noise of the chosen beats is small, so a slight mixture stands out where its distance (in
+    all directions at once) does not. A beat leans when its projection on the direction exceeds
+    the chosen beats' median projection by ``max_toward`` robust standard deviations.
+
+    Args:
+        x: Beats (or any per-beat shape vectors), shape ``(n, d)``.
+        chosen: Boolean mask of the beats that define the dominant shape (at least 3).
+        others: Boolean masks of other shape clusters' beats.
+        max_toward: Robust standard deviations allowed towards each other shape.
+
+    Returns:
+        Boolean mask of length ``n``.
+    """
+    unit = _unit_rows(np.asarray(x, dtype=np.float64))
+    chosen = np.asarray(chosen, dtype=bool)
+    leaning = np.zeros(len(unit), dtype=bool)
+    if chosen.sum() < 3:
+        return leaning
+    centre = _unit_rows(np.median(unit[chosen], axis=0)[None, :])[0]
+    for other in others:
+        direction = _unit_rows(np.median(unit[other], axis=0)[None, :])[0] - centre
+        norm = np.linalg.norm(direction)
+        if norm == 0:
+            continue
+        along = (unit - centre) @ (direction / norm)
+        mid = np.median(along[chosen])
+        scale = max(1.4826 * np.median(np.abs(along[chosen] - mid)), MIN_SCALE)
+        leaning |= along > mid + max_toward * scale
+    return leaning
+
+
 def select_training_beats(
     x: np.ndarray,
     prematurity: np.ndarray | None = None,
@@ -180,6 +244,7 @@ def select_training_beats(
     rr_next: np.ndarray | None = None,
     max_pause: float = MAX_PAUSE,
     max_spread: float | None = MAX_SPREAD,
+    max_toward: float | None = MAX_TOWARD,
     rhythm_quantile: float = RHYTHM_QUANTILE,
 ) -> np.ndarray:
     """Mask of the beats to train on, from unlabelled beats (see the module doc).
@@ -199,6 +264,7 @@ def select_training_beats(
             (:func:`followed_by_pause`) are left out.
         max_pause: See :func:`followed_by_pause`.
         max_spread: See :func:`typical_shapes` (None: the whole dominant cluster is kept).
+        max_toward: See :func:`toward_other_shapes` (None: intermediate shapes are kept).
         rhythm_quantile: See :func:`rhythm_prematurity`.
 
     Returns:
@@ -229,6 +295,8 @@ def select_training_beats(
         chosen = typical_shapes(x[idx], chosen, max_spread)
     keep = np.zeros(n, dtype=bool)
     keep[idx[chosen]] = True
+    if max_toward is not None and keep.sum() >= 3:
+        keep &= ~toward_other_shapes(x, keep, _other_shapes(x, keep, max_distance), max_toward)
     if n and keep.sum() < 0.3 * n:
         warnings.warn(
             f"the dominant beat shape covers only {keep.sum()} of {n} training beats; the "
@@ -236,6 +304,14 @@ def select_training_beats(
             stacklevel=2,
         )
     return keep
+
+
+def _other_shapes(x: np.ndarray, chosen: np.ndarray, max_distance: float) -> list[np.ndarray]:
+    """Masks of the span's shape clusters, all beats included, but the chosen beats' one."""
+    labels = shape_clusters(x, max_distance)
+    mine = np.argmax(np.bincount(labels[chosen]))
+    least = max(3, MIN_OTHER_SHARE * len(x))
+    return [labels == c for c in np.unique(labels) if c != mine and (labels == c).sum() >= least]
 
 
 def _unit_rows(x: np.ndarray) -> np.ndarray:
