@@ -112,9 +112,7 @@ def followed_by_pause(
         return np.asarray(rr_next > (1.0 + max_pause) * rr_prev)
 
 
-def shape_clusters(
-    x: np.ndarray, max_distance: float = MAX_DISTANCE, seed: int = 0
-) -> np.ndarray:
+def shape_clusters(x: np.ndarray, max_distance: float = MAX_DISTANCE, seed: int = 0) -> np.ndarray:
     """Shape cluster of each beat (average linkage on the correlation distance, cut there).
 
     Args:
