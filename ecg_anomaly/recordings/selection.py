@@ -6,11 +6,13 @@ uniform ectopic beats are learnt as well as the normal ones, reconstruct better 
 variable normal beats, and the anomaly score inverts (measured in ``docs/recordings.md``).
 ``method="dominant"`` keeps only the dominant rhythm's typical beats, with no labels:
 
-1. **Timing.** Beats that come early (prematurity above ``max_prematurity``, see
+1. **Timing.** Beats that come early (more than ``max_prematurity`` = 20 % earlier than the
+   rhythm, taken as the 90th percentile of the 33 RR intervals around the beat, see
    :func:`rhythm_prematurity`) and beats followed by a pause (the next RR interval more than
    ``1 + max_pause`` times the previous one: the compensatory pause after an ectopic beat) are
    set aside. Ectopic beats come early and are followed by a pause, the dominant rhythm's beats
-   are neither; this is what tells the two apart when they are equally many.
+   are neither; this is what tells the two apart when they are equally many, or when the
+   ectopic beats are the majority (the rhythm is the slow one, not the common one).
 2. **Shape.** The rest are clustered by shape (average-linkage hierarchical clustering on the
    correlation distance ``1 - r``, cut at ``max_distance``); the largest cluster is the
    dominant morphology.
@@ -36,25 +38,29 @@ import warnings
 import numpy as np
 
 from ecg_anomaly.errors import ConfigError
-from ecg_anomaly.recordings.features import LOCAL_BEATS
 
 METHODS = ("dominant", "all")
-#: Beats more premature than this are not training candidates (10 % earlier than the rhythm).
-MAX_PREMATURITY = 0.1
+#: Beats more premature than this are not training candidates (20 % earlier than the rhythm).
+MAX_PREMATURITY = 0.2
 #: Beats whose next RR interval is more than ``1 + MAX_PAUSE`` times their previous one (a
 #: compensatory pause follows them) are not training candidates.
 MAX_PAUSE = 0.2
-#: Quantile of the neighbouring RR intervals that stands for the rhythm (0.5: the local median,
-#: as :func:`~ecg_anomaly.recordings.features.prematurity`).
-RHYTHM_QUANTILE = 0.5
+#: Quantile of the neighbouring RR intervals that stands for the rhythm: a high one, so that the
+#: rhythm is the slow one even where most beats come early (0.5, the local median, as
+#: :func:`~ecg_anomaly.recordings.features.prematurity`, holds only while fewer than half do).
+RHYTHM_QUANTILE = 0.9
+#: Beats on each side whose RR intervals give the rhythm (longer than the score's
+#: :data:`~ecg_anomaly.recordings.features.LOCAL_BEATS`: runs of premature beats last longer
+#: than 8 beats).
+RHYTHM_BEATS = 16
 #: Clusters are cut at this correlation distance (``1 - r``).
 MAX_DISTANCE = 0.3
 #: Beats farther from the dominant cluster's median beat than this many robust standard
 #: deviations of the cluster's distances are left out.
-MAX_SPREAD = 5.0
+MAX_SPREAD = 4.0
 #: Beats that lean from the dominant median beat towards another shape cluster by more than
 #: this many robust standard deviations are left out (intermediate shapes: fusion beats).
-MAX_TOWARD = 2.0
+MAX_TOWARD = 2.5
 #: Smallest share of the span's beats (at least 3 beats) a shape cluster needs to count as
 #: another shape that intermediate beats lean towards (fewer are noise or single artefacts).
 MIN_OTHER_SHARE = 0.01
@@ -67,19 +73,27 @@ MIN_SCALE = 1e-4
 
 
 def rhythm_prematurity(
-    rr_prev: np.ndarray, quantile: float = RHYTHM_QUANTILE, local_beats: int = LOCAL_BEATS
+    rr_prev: np.ndarray,
+    quantile: float = RHYTHM_QUANTILE,
+    local_beats: int = RHYTHM_BEATS,
+    reference: np.ndarray | None = None,
 ) -> np.ndarray:
     """How much earlier than the local rhythm each beat comes: ``max(0, 1 - RR_prev / ref)``.
 
     ``ref`` is the ``quantile`` of the RR intervals of the ``local_beats`` beats on each side
-    and the beat itself (NaN intervals ignored). With the median (0.5) this is
+    and the beat itself (NaN intervals ignored). With the median (0.5) and 8 beats this is
     :func:`~ecg_anomaly.recordings.features.prematurity`, which holds while at most half the
-    neighbouring beats are premature; a higher quantile takes a slower rhythm as the reference.
+    neighbouring beats are premature. The default 0.9 of 33 intervals stays on the slow
+    rhythm while at least 4 of the 33 are its: MIT-BIH 232, whose atrial premature beats are
+    three in four, in runs of up to 20, is read right. Its price: a beat of an irregular rhythm
+    (atrial fibrillation) or between frequent compensatory pauses comes early against the
+    longest intervals around it and is set aside (measured in ``docs/recordings.md``).
 
     Args:
         rr_prev: RR interval before each beat (seconds), NaN where unknown.
         quantile: Quantile of the neighbouring intervals that stands for the rhythm.
         local_beats: Beats on each side that give the local rhythm.
+        reference: Mask of the intervals that may stand for the rhythm (None: all).
 
     Returns:
         The prematurity of each beat, in ``[0, 1)`` (0 where unknown).
@@ -87,7 +101,8 @@ def rhythm_prematurity(
     rr_prev = np.asarray(rr_prev, dtype=np.float64)
     if len(rr_prev) == 0:
         return rr_prev.copy()
-    padded = np.pad(rr_prev, local_beats, constant_values=np.nan)
+    usable = rr_prev if reference is None else np.where(reference, rr_prev, np.nan)
+    padded = np.pad(usable, local_beats, constant_values=np.nan)
     windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * local_beats + 1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows of a 1-beat span
@@ -280,7 +295,9 @@ def select_training_beats(
     x = np.asarray(x)
     candidates = np.ones(n, dtype=bool)
     if rr_prev is not None:
-        prematurity = rhythm_prematurity(rr_prev, rhythm_quantile)
+        prematurity = rhythm_prematurity(
+            rr_prev, rhythm_quantile, reference=_between_dominant_shapes(x, max_distance)
+        )
     if prematurity is not None:
         candidates &= ~(np.asarray(prematurity) > max_prematurity)
     if rr_prev is not None and rr_next is not None:
@@ -302,6 +319,20 @@ def select_training_beats(
             stacklevel=2,
         )
     return keep
+
+
+def _between_dominant_shapes(x: np.ndarray, max_distance: float) -> np.ndarray:
+    """Mask of the RR intervals before a beat whose both ends have the most common shape.
+
+    An interval next to a beat of another shape is an ectopic beat's coupling interval or its
+    compensatory pause: neither is the rhythm.
+    """
+    n = len(x)
+    if n < 3:
+        return np.ones(n, dtype=bool)
+    labels = shape_clusters(x, max_distance)
+    common = labels == np.argmax(np.bincount(labels))
+    return common & np.r_[False, common[:-1]]
 
 
 def _other_shapes(x: np.ndarray, chosen: np.ndarray, max_distance: float) -> list[np.ndarray]:
