@@ -14,9 +14,9 @@ source of the beat-extraction code), so a second run only re-runs the selection.
     python scripts/training_beats_benchmark.py --db ../shared/data/mitdb
     python scripts/training_beats_benchmark.py --db ../shared/data/mitdb --fs 128 --worst 5
     python scripts/training_beats_benchmark.py --db ../shared/data/mitdb --records 208 232
-    # the selection before the pause rule and the typical-shape cut:
+    # shape and timing rules one by one (see --help), e.g. no shape cuts, no pause rule:
     python scripts/training_beats_benchmark.py --db ../shared/data/mitdb --max-spread none \
-        --max-pause inf
+        --max-toward none --max-pause inf
 """
 
 from __future__ import annotations
@@ -30,16 +30,20 @@ from pathlib import Path
 
 import numpy as np
 
-from ecg_anomaly.recordings.selection import MAX_PAUSE, MAX_SPREAD, RHYTHM_QUANTILE
+from ecg_anomaly.recordings.selection import (
+    MAX_PAUSE,
+    MAX_PREMATURITY,
+    MAX_SPREAD,
+    MAX_TOWARD,
+    RHYTHM_QUANTILE,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Sources whose change makes cached beats stale.
 EXTRACTION_SOURCES = ("peaks.py", "extract.py", "segment.py", "features.py", "io.py", "formats.py")
 #: Per-beat arrays cached.
 FIELDS = (
-    "x",
     "qrs",
-    "sample",
     "time",
     "rr_prev",
     "rr_next",
@@ -201,7 +205,14 @@ def main() -> None:
         default=MAX_SPREAD,
         help="typical-shape cut in robust SDs ('none': the whole dominant cluster)",
     )
+    parser.add_argument(
+        "--max-toward",
+        type=lambda v: None if v == "none" else float(v),
+        default=MAX_TOWARD,
+        help="cut towards other shape clusters in robust SDs ('none': no such cut)",
+    )
     parser.add_argument("--max-pause", type=float, default=MAX_PAUSE, help="'inf': no pause rule")
+    parser.add_argument("--max-prematurity", type=float, default=MAX_PREMATURITY)
     parser.add_argument("--rhythm-quantile", type=float, default=RHYTHM_QUANTILE)
     parser.add_argument(
         "--cache", type=Path, default=Path(tempfile.gettempdir()) / "ecg-anomaly-beats"
@@ -217,7 +228,9 @@ def main() -> None:
         keep = choose(
             beats,
             max_spread=args.max_spread,
+            max_toward=args.max_toward,
             max_pause=args.max_pause,
+            max_prematurity=args.max_prematurity,
             rhythm_quantile=args.rhythm_quantile,
         )
         r = summarise(name, beats, keep)
