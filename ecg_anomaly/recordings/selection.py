@@ -293,10 +293,11 @@ def select_training_beats(
         msg = f"unknown training-beat selection {method!r}; choose one of {', '.join(METHODS)}"
         raise ConfigError(msg)
     x = np.asarray(x)
+    shapes = shape_clusters(x, max_distance)  # of all the span's beats, premature ones included
     candidates = np.ones(n, dtype=bool)
     if rr_prev is not None:
         prematurity = rhythm_prematurity(
-            rr_prev, rhythm_quantile, reference=_between_dominant_shapes(x, max_distance)
+            rr_prev, rhythm_quantile, reference=_between_common_shapes(shapes)
         )
     if prematurity is not None:
         candidates &= ~(np.asarray(prematurity) > max_prematurity)
@@ -311,7 +312,7 @@ def select_training_beats(
     keep = np.zeros(n, dtype=bool)
     keep[idx[chosen]] = True
     if max_toward is not None and keep.sum() >= 3:
-        keep &= ~toward_other_shapes(x, keep, _other_shapes(x, keep, max_distance), max_toward)
+        keep &= ~toward_other_shapes(x, keep, _other_shapes(shapes, keep), max_toward)
     if n and keep.sum() < 0.3 * n:
         warnings.warn(
             f"the dominant beat shape covers only {keep.sum()} of {n} training beats; the "
@@ -321,26 +322,23 @@ def select_training_beats(
     return keep
 
 
-def _between_dominant_shapes(x: np.ndarray, max_distance: float) -> np.ndarray:
+def _between_common_shapes(shapes: np.ndarray) -> np.ndarray:
     """Mask of the RR intervals before a beat whose both ends have the most common shape.
 
     An interval next to a beat of another shape is an ectopic beat's coupling interval or its
     compensatory pause: neither is the rhythm.
     """
-    n = len(x)
-    if n < 3:
-        return np.ones(n, dtype=bool)
-    labels = shape_clusters(x, max_distance)
-    common = labels == np.argmax(np.bincount(labels))
+    if len(shapes) == 0:
+        return np.ones(0, dtype=bool)
+    common = shapes == np.argmax(np.bincount(shapes))
     return common & np.r_[False, common[:-1]]
 
 
-def _other_shapes(x: np.ndarray, chosen: np.ndarray, max_distance: float) -> list[np.ndarray]:
-    """Masks of the span's shape clusters, all beats included, but the chosen beats' one."""
-    labels = shape_clusters(x, max_distance)
-    mine = np.argmax(np.bincount(labels[chosen]))
-    least = max(3, MIN_OTHER_SHARE * len(x))
-    return [labels == c for c in np.unique(labels) if c != mine and (labels == c).sum() >= least]
+def _other_shapes(shapes: np.ndarray, chosen: np.ndarray) -> list[np.ndarray]:
+    """Masks of the shape clusters of at least :data:`MIN_OTHER_SHARE`, but the chosen one."""
+    mine = np.argmax(np.bincount(shapes[chosen]))
+    least = max(3, MIN_OTHER_SHARE * len(shapes))
+    return [shapes == c for c in np.unique(shapes) if c != mine and (shapes == c).sum() >= least]
 
 
 def _unit_rows(x: np.ndarray) -> np.ndarray:
