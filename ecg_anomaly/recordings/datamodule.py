@@ -219,7 +219,9 @@ class RecordingDataModule(BeatsDataModule):
         part[~beats.whole] = ""  # at the recording's very ends: listed, not scored
         span = part == "span"
         if self.training_beats == "dominant":
-            chosen = select_training_beats(beats.qrs[span], beats.prematurity[span])
+            chosen = select_training_beats(
+                beats.qrs[span], rr_prev=beats.rr_prev[span], rr_next=beats.rr_next[span]
+            )
         elif self.training_beats == "annotated":
             chosen = beats.label[span] == 0
         else:
