@@ -20,7 +20,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
-import math
 import os
 import sys
 import time
@@ -31,12 +30,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import hydra
 import numpy as np
 import torch
-from torch import nn
-
-import hydra
 from omegaconf import DictConfig
+from torch import nn
 
 from ecg_anomaly.errors import ConfigError, bad_value
 from ecg_anomaly.utils.config import config_dir, register_search_path_plugin
@@ -73,7 +71,7 @@ class TimingScore(nn.Module):
         self.scale = float(scale)
 
     def count_at_most(self, values: torch.Tensor) -> torch.Tensor:
-        """``torch.searchsorted(reference, values, right=True)``: reference entries <= each value."""
+        """Reference entries <= each value: ``searchsorted(reference, values, right=True)``."""
         n = self.reference.numel()
         lo = torch.zeros_like(values, dtype=torch.long)
         hi = torch.full_like(lo, n)
@@ -237,6 +235,9 @@ def export_detector(
     from ecg_anomaly.utils.results import atomic_path
 
     check_format(format)
+    if not isinstance(path, str | os.PathLike):
+        msg = f"export writes a file: give its path (str or Path), not {type(path).__name__}"
+        raise TypeError(msg)
     was_training, device = model.training, model.device
     detector = ExportedDetector(model).eval().cpu()
     try:
@@ -354,8 +355,10 @@ def _write_onnx(
 
 
 def _check_file(detector: ExportedDetector, tmp: Path, format: str) -> float | None:
-    """Largest score difference of the written file to PyTorch on sample beats (None: no
-    onnxruntime to run an ONNX file).
+    """Largest score difference of the written file to PyTorch on sample beats.
+
+    Returns:
+        The difference; None where no onnxruntime can run an ONNX file.
 
     Raises:
         RuntimeError: Scores differ by more than float32 rounding, or a flag differs away from
