@@ -234,10 +234,10 @@ def export_detector(
     """
     from ecg_anomaly.utils.results import atomic_path
 
-    check_format(format)
     if not isinstance(path, str | os.PathLike):
         msg = f"export writes a file: give its path (str or Path), not {type(path).__name__}"
         raise TypeError(msg)
+    check_format(format)
     was_training, device = model.training, model.device
     detector = ExportedDetector(model).eval().cpu()
     try:
@@ -309,6 +309,8 @@ def _quiet() -> Iterator[None]:
             # two inputs share the batch axis "n": torch says it keeps one name for both
             warnings.filterwarnings("ignore", message=".*axis name", category=UserWarning)
             warnings.filterwarnings("ignore", message=".*LeafSpec", category=FutureWarning)
+            # nn.LSTM's flattened weights, which it rebuilds on every call
+            warnings.filterwarnings("ignore", ".*assigned during export", UserWarning)
             for logger in loggers:
                 logger.setLevel(logging.ERROR)
             yield
