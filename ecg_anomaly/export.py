@@ -140,7 +140,10 @@ class ExportedDetector(nn.Module):
 
     @property
     def input_names(self) -> tuple[str, ...]:
-        """``("beats",)``, or ``("beats", "prematurity")`` when a term reads the timing."""
+        """``("beats",)``, or ``("beats", "prematurity")`` with the timing term.
+
+        The timing term is the only one with a graph form (see :func:`exportable_term`).
+        """
         return (BEATS, PREMATURITY) if len(self.terms) else (BEATS,)
 
     def forward(
@@ -175,6 +178,7 @@ class ExportResult:
         bytes: Size of the file.
         max_difference: Largest difference of the file's scores to PyTorch's on the check
             beats (None: not checked).
+        metadata: The settings stored in the file (ONNX metadata, ``ecg_anomaly.json``).
     """
 
     path: Path
