@@ -68,7 +68,8 @@ class TimingScore(nn.Module):
         self.register_buffer("reference", reference)
         self.register_buffer("top", top.clone())
         self.register_buffer("spread", top - mid if top > mid else torch.ones_like(top))
-        self.scale = float(scale)
+        # a float64 tensor: torch's ONNX exporter stores a Python float as float32 first
+        self.register_buffer("scale", torch.tensor(float(scale), dtype=torch.float64))
 
     def count_at_most(self, values: torch.Tensor) -> torch.Tensor:
         """Reference entries <= each value: ``searchsorted(reference, values, right=True)``."""
@@ -315,6 +316,7 @@ def _quiet() -> Iterator[None]:
             warnings.filterwarnings("ignore", message=".*LeafSpec", category=FutureWarning)
             # nn.LSTM's flattened weights, which it rebuilds on every call
             warnings.filterwarnings("ignore", ".*assigned during export", UserWarning)
+            warnings.filterwarnings("ignore", ".*_check_is_size", FutureWarning)  # LSTM's
             for logger in loggers:
                 logger.setLevel(logging.ERROR)
             yield

@@ -248,7 +248,12 @@ def test_every_family_runs_in_onnxruntime_with_the_same_flags(family, written):
     assert result.max_difference < 1e-6
     # one file: no weights beside it, no temporary file left
     assert not [p.name for p in result.path.parent.iterdir() if p.suffix not in FORMATS.values()]
-    assert_same(*run_onnx(result.path, graph_inputs(model)), model)
+    scores, flags = run_onnx(result.path, graph_inputs(model))
+    assert_same(scores, flags, model)
+    if family == "recording_timing":
+        # the timing term's float64 arithmetic is exact; only a float32 shape score that
+        # crosses a training beat's could move a beat one step of the CDF
+        assert (scores == expected(model)[0]).mean() > 0.9
 
 
 @pytest.mark.slow
