@@ -216,6 +216,20 @@ class AnomalyModel(L.LightningModule):
     def predict_step(self, batch: Any, batch_idx: int) -> dict[str, torch.Tensor]:
         return self.processed_batch(batch)
 
+    def to_onnx(self, file_path: Any = None, input_sample: Any = None, **kwargs: Any) -> Any:
+        """Write the whole detector (raw beats in, scores and flags out), not ``forward``.
+
+        See :func:`ecg_anomaly.export.export_detector` (``ecg-anomaly-export``); the inputs are
+        fixed (``input_sample`` is ignored), ``kwargs`` are ``check`` and ``opset``.
+        """
+        from ecg_anomaly.export import export_detector
+
+        return export_detector(self, file_path, "onnx", **kwargs)
+
+    def to_torchscript(self, *args: Any, **kwargs: Any) -> Any:
+        msg = "TorchScript is not supported: use ecg-anomaly-export format=torch (torch.export)"
+        raise NotImplementedError(msg)
+
     # -- training --------------------------------------------------------------------------
 
     def training_step(self, batch: Mapping[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
