@@ -140,8 +140,8 @@ class AnomalyModel(L.LightningModule):
     def processed_batch(self, batch: torch.Tensor | Mapping[str, torch.Tensor]) -> dict[str, Any]:
         """Final scores of a batch (post-processing applied) and ``flags`` where fitted."""
         out = self.post.apply(self.score_batch(batch))
-        if self.post.fitted:
-            out["flags"] = self.post.flag(out["scores"])
+        if self.post.fitted:  # decided in float64, as evaluate() and the files decide
+            out["flags"] = self.post.flag(out["scores"].double())
         return out
 
     # -- post-processing and evaluation, run from the Lightning hooks ----------------------
