@@ -263,7 +263,7 @@ class Detector:
 
         See :func:`ecg_anomaly.export.export_detector` and ``docs/export.md``.
         """
-        from ecg_anomaly.export import export_detector
+        from ecg_anomaly.export.files import export_detector
 
         return export_detector(self._fitted(), path, format).path
 

@@ -222,7 +222,7 @@ class AnomalyModel(L.LightningModule):
         See :func:`ecg_anomaly.export.export_detector` (``ecg-anomaly-export``); the inputs are
         fixed (``input_sample`` is ignored), ``kwargs`` are ``check`` and ``opset``.
         """
-        from ecg_anomaly.export import export_detector
+        from ecg_anomaly.export.files import export_detector
 
         return export_detector(self, file_path, "onnx", **kwargs)
 
