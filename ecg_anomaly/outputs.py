@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,7 @@ def write_results(
     Returns:
         The flat results written to ``metrics.json``.
     """
+    started = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     results = run_results(model, datamodule, info or {})
@@ -181,6 +183,7 @@ def write_results(
             table_name=Path(name).name,
         )
         log.info("Report written to %s", report_path)
+    results["time/write_seconds"] = time.perf_counter() - started  # all but metrics.json
     write_json(out_dir / "metrics.json", results)
     print(console_table(main, title or "metrics"))
     print(f"Results in {out_dir}")

@@ -17,6 +17,7 @@ classes: 1 N, 2 S, 3 V, 4 F, 5 Q (-1: no annotation).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,8 @@ class RecordingDataModule(BeatsDataModule):
         self.table: Any = None
         self.detection: dict[str, float] = {}
         self.polarity = 1
+        #: Seconds of the set-up's stages, over every record: read, detect (find beats), cut.
+        self.seconds: dict[str, float] = {}
         self._view: dict[str, Any] = {}
 
     def setup(self, stage: str | None = None) -> None:
@@ -119,11 +122,15 @@ class RecordingDataModule(BeatsDataModule):
         from ecg_anomaly.recordings import extract_beats, read_recording
 
         parts, xs, detection = [], [], []
+        started, read, detect = time.perf_counter(), 0.0, 0.0
         for i, path in enumerate(self.records):
+            reading = time.perf_counter()
             recording = self._in_memory.get(i) or read_recording(
                 path, fs=self.fs, channel=self.channel
             )
+            read += time.perf_counter() - reading
             beats = extract_beats(recording, seq_len=self.seq_len_wanted, window=self.window)
+            detect += beats.detect_seconds
             frame = beats.to_frame().assign(record=Path(path).name)
             frame["part"] = self._parts(beats)
             parts.append(frame)
@@ -154,6 +161,9 @@ class RecordingDataModule(BeatsDataModule):
             Path(self.records[0]),
             features,
         )
+        # the rest of the set-up (cutting, features, annotations, training beats, normalising)
+        cut = time.perf_counter() - started - read - detect
+        self.seconds = {"read": read, "detect": detect, "cut": cut}
 
     def _check_sizes(self, rows: dict[str, np.ndarray]) -> None:
         if self.train_minutes > 0 and len(rows["train"]) < 10:

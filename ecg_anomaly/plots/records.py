@@ -1,0 +1,69 @@
+"""The figure of a database benchmark: per-record beat detection, VEB/SVEB and ROC-AUC."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ecg_anomaly.plots._figure import ABNORMAL_COLOR, NORMAL_COLOR
+
+
+def _pct(rows: Any, key: str) -> np.ndarray:
+    if key not in rows:
+        return np.full(len(rows), np.nan)
+    return 100 * rows[key].to_numpy(dtype=float)
+
+
+def records_figure(rows: Any, title: str = "") -> Any:
+    """Three panels, one point per record: detection Se/+P, VEB and SVEB Se/+P, ROC-AUC.
+
+    Args:
+        rows: The per-record table (:func:`~ecg_anomaly.recordings.benchmark.record_rows`).
+        title: The figure's title.
+
+    Returns:
+        The figure.
+    """
+    from matplotlib.figure import Figure
+
+    names = [f"{r}{'*' if p else ''}" for r, p in zip(rows["record"], rows["paced"], strict=True)]
+    x = np.arange(len(names))
+    fig = Figure(figsize=(max(8.0, 0.24 * len(names) + 2), 9.0), layout="constrained")
+    top, mid, low = fig.subplots(3, 1, sharex=True)
+
+    se, ppv = _pct(rows, "detection/sensitivity"), _pct(rows, "detection/ppv")
+    top.plot(x, se, "o", color=NORMAL_COLOR, label="Se")
+    top.plot(x, ppv, "x", color=ABNORMAL_COLOR, label="+P")
+    finite = np.concatenate([se[np.isfinite(se)], ppv[np.isfinite(ppv)]])
+    floor = min(95.0, float(finite.min()) - 0.5) if finite.size else 95.0
+    top.set_ylim(floor, 100.3)
+    top.axhline(99.8, color="gray", lw=0.8, ls="--", label="goal 99.8 %")
+    top.set_ylabel("beat detection (%)")
+    top.legend(loc="lower left", fontsize="small", ncols=3)
+
+    counted = rows["counted"].to_numpy(bool)
+    for key, marker, color in (("veb", "o", ABNORMAL_COLOR), ("sveb", "s", "tab:green")):
+        for stat, fill in (("sensitivity", color), ("ppv", "none")):
+            values = np.where(counted, _pct(rows, f"{key}/{stat}"), np.nan)
+            label = f"{key.upper()} {'Se' if stat == 'sensitivity' else '+P'}"
+            mid.plot(x, values, marker, color=color, mfc=fill, label=label, alpha=0.8)
+    mid.set_ylim(-3, 103)
+    mid.set_ylabel("VEB / SVEB (%)")
+    mid.legend(loc="lower left", fontsize="small", ncols=4)
+
+    auroc = np.where(counted, rows["auroc"].to_numpy(float) if "auroc" in rows else np.nan, np.nan)
+    colors = np.where(auroc < 0.97, ABNORMAL_COLOR, NORMAL_COLOR)
+    low.bar(x, np.nan_to_num(auroc), color=colors)
+    low.axhline(0.97, color="gray", lw=0.8, ls="--", label="0.97")
+    low.set_ylim(0.0, 1.02)
+    low.set_ylabel("ROC-AUC (test part)")
+    low.legend(loc="lower left", fontsize="small")
+    low.set_xticks(x, names, rotation=90, fontsize="small")
+    low.set_xlabel("record (* paced: detection only)")
+    for ax in (top, mid, low):
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_xlim(-0.7, len(names) - 0.3)
+    if title:
+        fig.suptitle(title)
+    return fig

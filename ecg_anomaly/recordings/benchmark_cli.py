@@ -1,0 +1,183 @@
+r"""Score a whole WFDB database the way the literature scores it: ``scripts/records_benchmark.py``.
+
+One command: every record of ``<db>/RECORDS`` is trained on its first minutes and tested on the
+rest, as one Hydra multi-run of ``ecg-anomaly-train`` (one ordinary run folder per record in
+``<out>/runs``, jobs side by side with the parallel launcher, or on a SLURM cluster); then the
+run folders are read into ``records.csv`` (one row per record), ``summary.json`` (gross figures
+as fractions, per-stage seconds, failures), ``records.png`` and ``results.md`` (our figures beside
+the published ones). Run again with the same ``--out``, only the records without results run.
+
+Examples:
+    python scripts/records_benchmark.py --db ../shared/data/mitdb --out docs/mitdb
+    python scripts/records_benchmark.py --db mitdb --out /tmp/b --records 100 208 232
+    python scripts/records_benchmark.py --db svdb --out svdb-run --channel ECG1 model=conv_ae
+    python scripts/records_benchmark.py --db mitdb --out b --launcher slurm \\
+        hydra.launcher.gpus_per_node=0 hydra.launcher.cpus_per_task=1
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ecg_anomaly.recordings import benchmark_md as md
+from ecg_anomaly.recordings import database
+
+#: How paced records are handled (see ``--paced``).
+PACED = ("score", "include", "skip")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument(
+        "--db",
+        type=Path,
+        default=os.environ.get("ECG_ANOMALY_MITDB"),
+        help="the database folder with RECORDS (default: $ECG_ANOMALY_MITDB)",
+    )
+    p.add_argument("--out", type=Path, required=True, help="output folder (runs in <out>/runs)")
+    p.add_argument("--records", nargs="+", help="these records only (default: all of RECORDS)")
+    p.add_argument(
+        "--paced",
+        choices=PACED,
+        default="score",
+        help=(
+            "paced records: score = run them, count their beat detection, leave them out of the "
+            "arrhythmia figures (EC57, default); include = count them there too; skip = do not run"
+        ),
+    )
+    p.add_argument(
+        "--paced-records",
+        nargs="*",
+        help=("the paced records (default: those whose annotations hold paced beats '/')"),
+    )
+    p.add_argument(
+        "--channel",
+        help="data.channel: a name or 0-based index (default: MLII when "
+        "present, else the first channel)",
+    )
+    p.add_argument("--train-minutes", type=float, default=5.0, help="training span (default 5)")
+    p.add_argument(
+        "--launcher",
+        default="parallel",
+        choices=database.LAUNCHERS,
+        help="parallel (here, default), slurm (a cluster), basic (one at a time)",
+    )
+    p.add_argument("--jobs", type=int, default=2, help="jobs side by side (default 2)")
+    p.add_argument("--threads", type=int, default=1, help="torch threads per job (default 1)")
+    p.add_argument("--report", action="store_true", help="plots and report.md in every run")
+    p.add_argument("--xqrs", action="store_true", help="also measure wfdb's xqrs (~9 s a record)")
+    p.add_argument("--table-only", action="store_true", help="only read the runs again")
+    p.add_argument("overrides", nargs="*", default=[], help="more Hydra overrides for every run")
+    return p.parse_args(argv)  # fmt: skip
+
+
+Runner = Callable[[list[str]], int]
+
+
+def run_in_subprocess(args: list[str]) -> int:
+    """``python -m ecg_anomaly.train <args>``; its exit code."""
+    command = [sys.executable, "-m", "ecg_anomaly.train", *args]
+    print(" ".join(command[2:]), flush=True)
+    return subprocess.run(command, check=False).returncode
+
+
+def _machine(args: argparse.Namespace, load: float) -> str:
+    """CPU, cores, load, launcher, jobs and threads, for the results' header."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} cores (load average {load:.1f} at the start), launcher "
+        f"{args.launcher}, {args.jobs} jobs, {args.threads} torch thread(s) per job"
+    )
+
+
+def main(argv: Sequence[str] | None = None, runner: Runner = run_in_subprocess) -> int:
+    """Run the benchmark; 0 when every record was scored, 1 when some could not be.
+
+    Args:
+        argv: Command-line arguments (default ``sys.argv[1:]``).
+        runner: Runs ``ecg-anomaly-train`` with the given arguments, returns its exit code
+            (tests run it in their own process).
+    """
+    import pandas as pd
+
+    from ecg_anomaly.recordings.benchmark import record_rows, summary
+    from ecg_anomaly.utils.results import write_json
+
+    started, load = time.perf_counter(), os.getloadavg()[0]
+    args = parse_args(argv)
+    if args.db is None:
+        print("give the database folder with --db (or set ECG_ANOMALY_MITDB)", file=sys.stderr)
+        return 2
+    records = args.records or database.read_records(args.db)
+    database.check_records(args.db, records)
+    paced = args.paced_records
+    if paced is None:
+        paced = database.paced_records(args.db, records)
+    skipped = {r: "paced (--paced skip)" for r in paced if args.paced == "skip"}
+    sweep_dir, times = args.out / "runs", {}
+    shared = database.shared_overrides(args.db, train_minutes=args.train_minutes,
+                                       channel=args.channel, report=args.report,
+                                       threads=args.threads, overrides=args.overrides)  # fmt: skip
+    if not args.table_only:
+        database.claim_sweep(sweep_dir, shared)
+        todo = database.unfinished(sweep_dir, [r for r in records if r not in skipped])
+        print(f"{len(records)} records, {len(todo)} to run, paced: {' '.join(paced) or 'none'}")
+        sweeping = time.perf_counter()
+        if todo:
+            sweep = database.sweep_arguments(todo, sweep_dir, shared, launcher=args.launcher,
+                                             jobs=args.jobs)  # fmt: skip
+            runner(sweep)
+        times["time/sweep_seconds"] = time.perf_counter() - sweeping
+    xqrs = None
+    if args.xqrs:
+        from ecg_anomaly.recordings.xqrs import xqrs_gross, xqrs_table
+
+        measuring = time.perf_counter()
+        table = xqrs_table(args.db, records, args.out / "xqrs.csv", channel=args.channel,
+                           jobs=args.jobs)  # fmt: skip
+        xqrs = xqrs_gross(table)
+        times["time/xqrs_seconds"] = time.perf_counter() - measuring
+    aggregating = time.perf_counter()
+    rows = record_rows(sweep_dir, records, paced, include_paced=args.paced == "include",
+                       skipped=skipped)  # fmt: skip
+    command = "python scripts/records_benchmark.py " + " ".join(
+        sys.argv[1:] if argv is None else argv
+    )
+    info = {"command": command, "machine": _machine(args, load), "paced_rule": args.paced}
+    result = summary(rows, **info, **({f"xqrs/{k}": v for k, v in xqrs.items()} if xqrs else {}))
+    args.out.mkdir(parents=True, exist_ok=True)
+    rows.to_csv(args.out / "records.csv", index=False, float_format="%.6g")
+    write_figure(rows, args.out / "records.png", Path(args.db).name)
+    times["time/aggregate_seconds"] = time.perf_counter() - aggregating
+    times["time/total_seconds"] = time.perf_counter() - started
+    result |= times
+    write_json(args.out / "summary.json", result)
+    (args.out / "results.md").write_text(md.document(result, rows, xqrs, "records.png"))
+    print(pd.Series({k: v for k, v in result.items() if isinstance(v, int | float)}).to_string())
+    for record, why in result["failures"].items():
+        print(f"record {record}: {why}")
+    return 1 if (rows["status"].isin(["failed", "missing", "interrupted"])).any() else 0
+
+
+def write_figure(rows: Any, path: Path, name: str) -> Path:
+    """``records.png``: the per-record panels."""
+    from ecg_anomaly.plots._figure import save
+    from ecg_anomaly.plots.records import records_figure
+
+    return save(records_figure(rows, f"{name}: per record"), path)
