@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ecg_anomaly.recordings import benchmark_cli
+from ecg_anomaly.records import cli as benchmark_cli
 from ecg_anomaly.train import main as train_main
 from tests.conftest import run_entry_point
 
@@ -28,7 +28,7 @@ MITDB = Path(
     or Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mitdb"
 )
 #: Keeps every run to a second or two: a few epochs, no progress bar.
-TINY = ["trainer.max_epochs=3", "callbacks.checkpoint=null"]
+TINY = ["trainer.max_epochs=3"]
 
 
 def in_process(args: list[str]) -> int:
@@ -37,7 +37,7 @@ def in_process(args: list[str]) -> int:
 
 @pytest.fixture(scope="module")
 def small_db(tmp_path_factory) -> Path:
-    """Three 90-second records of one simulated ECG, 10 % premature ventricular-like beats
+    """Three 75-second records of one simulated ECG, 10 % premature ventricular-like beats
     (``V``): ``0128`` at 128 Hz (a name that reads as a number), ``r250`` at 250 Hz with two
     leads (``ECG``, then ``V1``: the first inverted and halved), ``p360`` at 360 Hz with every
     beat annotated paced (``/``)."""
@@ -46,14 +46,14 @@ def small_db(tmp_path_factory) -> Path:
     from ecg_anomaly.recordings.synthetic import simulate_recording
 
     folder = tmp_path_factory.mktemp("db")
-    sim = simulate_recording(90.0, 360, ectopic_fraction=0.1, prematurity=0.2, seed=7)
+    sim = simulate_recording(75.0, 250, ectopic_fraction=0.1, prematurity=0.2, seed=7)
     symbols = np.asarray(sim.annotations.symbol)
     for name, fs, leads in (("0128", 128, 1), ("r250", 250, 2), ("p360", 360, 1)):
-        signal = resample_poly(sim.signal, fs, 360) if fs != 360 else sim.signal
+        signal = resample_poly(sim.signal, fs, 250) if fs != 250 else sim.signal
         signals = np.column_stack([signal, -0.5 * signal][:leads])
         wfdb.wrsamp(name, fs=fs, units=["mV"] * leads, sig_name=["ECG", "V1"][:leads],
                     p_signal=signals, write_dir=str(folder))  # fmt: skip
-        beats = np.rint(sim.annotations.sample * fs / 360).astype(np.int64)
+        beats = np.rint(sim.annotations.sample * fs / 250).astype(np.int64)
         marks = np.full(len(beats), "/") if name == "p360" else symbols
         wfdb.wrann(name, "atr", beats, marks, write_dir=str(folder))
     (folder / "RECORDS").write_text("0128\nr250\np360\n")

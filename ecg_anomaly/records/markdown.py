@@ -178,16 +178,17 @@ def record_table(rows: Any) -> list[str]:
 
 def stage_table(s: Mapping[str, Any]) -> list[str]:
     """Seconds of each stage, summed over records, beside the wall-clock times."""
-    from ecg_anomaly.recordings.benchmark import STAGES
+    from ecg_anomaly.records.tally import STAGES
 
     stages = [(k, s.get(f"time/{k}_seconds")) for k in STAGES]
     total = sum(v for _, v in stages if v is not None)
     rows = [[k, f"{v:.1f}", f"{v / total:.0%}" if total else "-"]
             for k, v in stages if v is not None]  # fmt: skip
     rows.append(["all stages (summed over jobs)", f"{total:.1f}", "100%"])
-    for key in ("sweep", "xqrs", "aggregate", "total"):
+    for key in ("sweep", "xqrs", "aggregate", "total", "cpu"):
         if f"time/{key}_seconds" in s:
-            rows.append([f"wall clock: {key}", f"{s[f'time/{key}_seconds']:.1f}", ""])
+            what = "CPU time, all processes" if key == "cpu" else f"wall clock: {key}"
+            rows.append([what, f"{s[f'time/{key}_seconds']:.1f}", ""])
     return table(["stage", "seconds", "share"], rows)
 
 

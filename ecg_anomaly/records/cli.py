@@ -27,8 +27,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ecg_anomaly.recordings import benchmark_md as md
-from ecg_anomaly.recordings import database
+from ecg_anomaly.records import markdown as md
+from ecg_anomaly.records import sweep as database
 
 #: How paced records are handled (see ``--paced``).
 PACED = ("score", "include", "skip")
@@ -106,20 +106,26 @@ def _machine(args: argparse.Namespace, load: float) -> str:
     )
 
 
-def main(argv: Sequence[str] | None = None, runner: Runner = run_in_subprocess) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    runner: Runner = run_in_subprocess,
+    started: float | None = None,
+) -> int:
     """Run the benchmark; 0 when every record was scored, 1 when some could not be.
 
     Args:
         argv: Command-line arguments (default ``sys.argv[1:]``).
         runner: Runs ``ecg-anomaly-train`` with the given arguments, returns its exit code
             (tests run it in their own process).
+        started: ``time.perf_counter()`` when the command started (default: now).
     """
     import pandas as pd
 
-    from ecg_anomaly.recordings.benchmark import record_rows, summary
+    from ecg_anomaly.records.tally import record_rows, summary
     from ecg_anomaly.utils.results import write_json
 
-    started, load = time.perf_counter(), os.getloadavg()[0]
+    started = time.perf_counter() if started is None else started
+    load = os.getloadavg()[0]
     args = parse_args(argv)
     if args.db is None:
         print("give the database folder with --db (or set ECG_ANOMALY_MITDB)", file=sys.stderr)
@@ -146,7 +152,7 @@ def main(argv: Sequence[str] | None = None, runner: Runner = run_in_subprocess) 
         times["time/sweep_seconds"] = time.perf_counter() - sweeping
     xqrs = None
     if args.xqrs:
-        from ecg_anomaly.recordings.xqrs import xqrs_gross, xqrs_table
+        from ecg_anomaly.records.xqrs import xqrs_gross, xqrs_table
 
         measuring = time.perf_counter()
         table = xqrs_table(args.db, records, args.out / "xqrs.csv", channel=args.channel,
@@ -166,6 +172,7 @@ def main(argv: Sequence[str] | None = None, runner: Runner = run_in_subprocess) 
     write_figure(rows, args.out / "records.png", Path(args.db).name)
     times["time/aggregate_seconds"] = time.perf_counter() - aggregating
     times["time/total_seconds"] = time.perf_counter() - started
+    times["time/cpu_seconds"] = _cpu_seconds()
     result |= times
     write_json(args.out / "summary.json", result)
     (args.out / "results.md").write_text(md.document(result, rows, xqrs, "records.png"))
@@ -175,9 +182,19 @@ def main(argv: Sequence[str] | None = None, runner: Runner = run_in_subprocess) 
     return 1 if (rows["status"].isin(["failed", "missing", "interrupted"])).any() else 0
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process and the processes it ran (the jobs).
+
+    On a shared machine the wall clock depends on the other users; this does not.
+    """
+    import resource
+
+    own, jobs = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + jobs.ru_utime + jobs.ru_stime
+
+
 def write_figure(rows: Any, path: Path, name: str) -> Path:
     """``records.png``: the per-record panels."""
-    from ecg_anomaly.plots._figure import save
-    from ecg_anomaly.plots.records import records_figure
+    from ecg_anomaly.records.figure import records_figure, save_figure
 
-    return save(records_figure(rows, f"{name}: per record"), path)
+    return save_figure(records_figure(rows, f"{name}: per record"), path)

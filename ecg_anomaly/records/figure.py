@@ -1,12 +1,21 @@
-"""The figure of a database benchmark: per-record beat detection, VEB/SVEB and ROC-AUC."""
+"""The figure of a database benchmark: per-record beat detection, VEB/SVEB and ROC-AUC.
+
+Drawn with matplotlib's object API on the Agg canvas, as :mod:`ecg_anomaly.plots` draws (whose
+package imports Lightning, which the launching process of a benchmark does without).
+"""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ecg_anomaly.plots._figure import ABNORMAL_COLOR, NORMAL_COLOR
+from ecg_anomaly.utils.results import atomic_path
+
+#: The colours of ecg_anomaly.plots: normal / Se in blue, abnormal / +P in red.
+NORMAL_COLOR, ABNORMAL_COLOR = "tab:blue", "tab:red"
 
 
 def _pct(rows: Any, key: str) -> np.ndarray:
@@ -19,7 +28,7 @@ def records_figure(rows: Any, title: str = "") -> Any:
     """Three panels, one point per record: detection Se/+P, VEB and SVEB Se/+P, ROC-AUC.
 
     Args:
-        rows: The per-record table (:func:`~ecg_anomaly.recordings.benchmark.record_rows`).
+        rows: The per-record table (:func:`~ecg_anomaly.records.tally.record_rows`).
         title: The figure's title.
 
     Returns:
@@ -67,3 +76,11 @@ def records_figure(rows: Any, title: str = "") -> Any:
     if title:
         fig.suptitle(title)
     return fig
+
+
+def save_figure(fig: Any, path: str | os.PathLike) -> Path:
+    """Write the figure as a PNG file, atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
+    return path

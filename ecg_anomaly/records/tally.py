@@ -1,6 +1,6 @@
 """A database's records scored the way the literature scores them: one row per record, gross sums.
 
-Each record's run folder (:mod:`~ecg_anomaly.recordings.database`) holds ``metrics.json``, or
+Each record's run folder (:mod:`~ecg_anomaly.records.sweep`) holds ``metrics.json``, or
 ``failure.json`` when it could not be scored. :func:`record_rows` reads them into one table:
 
 - **beat detection** (ANSI/AAMI EC57, 150 ms window), over the whole record, paced records
@@ -28,10 +28,11 @@ from typing import Any
 
 import numpy as np
 
-from ecg_anomaly.recordings.ec57 import AAMI_NAMES, rates
-
-#: The AAMI classes whose recall is reported (1 N is the normal class).
-ABNORMAL_CODES = (2, 3, 4, 5)
+#: The abnormal AAMI classes by their codes in ``metrics.json`` (``recall_class_<code>``), as
+#: :mod:`ecg_anomaly.recordings.ec57` numbers them (1 is N); not imported from there, because
+#: the recordings package imports Lightning and this module runs in the launching process.
+AAMI_NAMES = {2: "S", 3: "V", 4: "F", 5: "Q"}
+ABNORMAL_CODES = tuple(AAMI_NAMES)
 #: Stages timed in every run's ``metrics.json`` (``time/<stage>_seconds``), in order.
 STAGES = ("read", "detect", "cut", "fit", "test", "write")
 #: ROC-AUC below this marks a record as poorly separated in the summary.
@@ -147,8 +148,11 @@ def gross(rows: Any) -> dict[str, Any]:
     out |= {f"detection/{k}": v for k, v in det.items()}
     out["detection/sensitivity"] = _share(det["tp"], det["tp"] + det["fn"])
     out["detection/ppv"] = _share(det["tp"], det["tp"] + det["fp"])
-    ec57 = {f"{kind}/{k}": v for kind in ("veb", "sveb") for k, v in _totals(counted, kind).items()}
-    out |= ec57 | rates(ec57)
+    for kind in ("veb", "sveb"):
+        n = _totals(counted, kind)
+        out |= {f"{kind}/{k}": v for k, v in n.items()}
+        out[f"{kind}/sensitivity"] = _share(n["tp"], n["tp"] + n["fn"])
+        out[f"{kind}/ppv"] = _share(n["tp"], n["tp"] + n["fp"])
     n = {k: _sum(counted[k]) if k in counted else 0 for k in ("tp", "fp", "fn", "tn")}
     out["abnormal/sensitivity"] = _share(n["tp"], n["tp"] + n["fn"])
     out["abnormal/ppv"] = _share(n["tp"], n["tp"] + n["fp"])

@@ -128,6 +128,9 @@ def shared_overrides(
     ]
     if channel is not None:
         given.append(f"data.channel={_quoted(str(channel))}")
+    if not any(o.lstrip("+~").startswith("callbacks.checkpoint") for o in overrides):
+        # no last.ckpt at every epoch (0.3-0.7 s a record): a killed record simply runs again
+        given.append("callbacks.checkpoint=null")
     return [*given, *overrides]
 
 
@@ -166,6 +169,8 @@ def sweep_arguments(
         "callbacks.progress_bar=null",
         f"hydra.sweep.dir={_quoted(str(Path(sweep_dir).absolute()))}",
         "hydra.sweep.subdir=${record}",
+        # the jobs differ only in +record: composing one checks them all (saves ~0.5 s a record)
+        "hydra/sweeper=one_check",
     ]
     if launcher != "basic":
         args.append(f"hydra/launcher={launcher}")
