@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -113,3 +115,35 @@ def test_a_small_database_is_scored_record_by_record(small_db, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert list(summary["failures"]) == ["r250"]
     assert summary["records"] == 1
+
+
+@pytest.mark.slow
+def test_three_mitdb_records_through_the_whole_command(tmp_path):
+    if not all((MITDB / f"{r}.dat").is_file() for r in ("100", "208", "232")):
+        pytest.skip(f"MIT-BIH records 100, 208, 232 not found in {MITDB} (set ECG_ANOMALY_MITDB)")
+    out = tmp_path / "mitdb"
+    script = Path(__file__).resolve().parents[2] / "scripts" / "records_benchmark.py"
+    command = [sys.executable, str(script), "--db", str(MITDB), "--out", str(out),
+               "--records", "100", "208", "232"]  # fmt: skip
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    rows = pd.read_csv(out / "records.csv", dtype={"record": str}).set_index("record")
+    assert list(rows["status"]) == ["ok"] * 3
+    # TP + FN is the number of annotated beats, whatever the detector finds
+    annotated = rows["detection/tp"] + rows["detection/fn"]
+    assert annotated.to_dict() == {"100": 2273, "208": 2955, "232": 1780}
+    for record in rows.index:
+        metrics = json.loads((out / "runs" / record / "metrics.json").read_text())
+        assert rows.loc[record, "detection/fp"] == metrics["data/beats/fp"]
+        assert rows.loc[record, "veb/tp"] == metrics["test/veb/tp"]
+        assert rows.loc[record, "auroc"] == pytest.approx(metrics["test/auroc"], abs=1e-6)
+    summary = json.loads((out / "summary.json").read_text())
+    tp, fp = rows["detection/tp"].sum(), rows["detection/fp"].sum()
+    assert summary["detection/ppv"] == pytest.approx(tp / (tp + fp))
+    assert summary["sveb/tp"] == rows["sveb/tp"].sum()
+    assert summary["records"] == 3 and summary["failures"] == {}
+    assert summary["auroc/median"] == pytest.approx(rows["auroc"].median())
+    assert "| 208 |" in (out / "results.md").read_text()
+    # run again: every record is finished, nothing runs
+    again = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "3 records, 0 to run" in again.stdout
