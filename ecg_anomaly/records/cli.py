@@ -76,6 +76,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--report", action="store_true", help="plots and report.md in every run")
     p.add_argument("--xqrs", action="store_true", help="also measure wfdb's xqrs (~9 s a record)")
     p.add_argument("--table-only", action="store_true", help="only read the runs again")
+    p.add_argument(
+        "--compare-leads",
+        type=Path,
+        metavar="OTHER_OUT",
+        help=(
+            "another benchmark's --out on another lead (--channel): leads.md compares the two "
+            "leads and their beat-by-beat combinations"
+        ),
+    )
     p.add_argument("overrides", nargs="*", default=[], help="more Hydra overrides for every run")
     return p.parse_args(argv)  # fmt: skip
 
@@ -175,6 +184,8 @@ def main(
     times["time/cpu_seconds"] = _cpu_seconds()
     result |= times
     write_json(args.out / "summary.json", result)
+    if args.compare_leads is not None:
+        write_leads(args.out, args.compare_leads, rows)
     (args.out / "results.md").write_text(md.document(result, rows, xqrs, "records.png"))
     print(pd.Series({k: v for k, v in result.items() if isinstance(v, int | float)}).to_string())
     for record, why in result["failures"].items():
@@ -198,3 +209,16 @@ def write_figure(rows: Any, path: Path, name: str) -> Path:
     from ecg_anomaly.records.figure import records_figure, save_figure
 
     return save_figure(records_figure(rows, f"{name}: per record"), path)
+
+
+def write_leads(out: Path, other: Path, rows: Any) -> Path:
+    """``leads.csv`` and ``leads.md``: this run's lead, the other's, and both combined."""
+    from ecg_anomaly.records.leads import compare, gross_by_scoring
+
+    counted = [str(r) for r in rows.loc[rows["counted"].astype(bool), "record"]]
+    per_record = compare(out / "runs", other / "runs", counted)
+    per_record.to_csv(out / "leads.csv", index=False, float_format="%.6g")
+    gross = gross_by_scoring(per_record)
+    text = md.leads_document(gross, out, other)
+    (out / "leads.md").write_text(text)
+    return out / "leads.md"
