@@ -145,21 +145,9 @@ def main(
     if paced is None:
         paced = database.paced_records(args.db, records)
     skipped = {r: "paced (--paced skip)" for r in paced if args.paced == "skip"}
-    sweep_dir, times = args.out / "runs", {}
-    shared = database.shared_overrides(args.db, train_minutes=args.train_minutes,
-                                       channel=args.channel, report=args.report,
-                                       threads=args.threads, overrides=args.overrides)  # fmt: skip
-    if not args.table_only:
-        database.claim_sweep(sweep_dir, shared)
-        todo = database.unfinished(sweep_dir, [r for r in records if r not in skipped])
-        print(f"{len(records)} records, {len(todo)} to run, paced: {' '.join(paced) or 'none'}")
-        sweeping = time.perf_counter()
-        if todo:
-            sweep = database.sweep_arguments(todo, sweep_dir, shared, launcher=args.launcher,
-                                             jobs=args.jobs)  # fmt: skip
-            runner(sweep)
-        times["time/sweep_seconds"] = time.perf_counter() - sweeping
-    xqrs = None
+    to_run = [r for r in records if r not in skipped]
+    ran, sweep_seconds = (0, 0.0) if args.table_only else run_records(args, to_run, runner)
+    xqrs, times = None, {}
     if args.xqrs:
         from ecg_anomaly.records.xqrs import xqrs_gross, xqrs_table
 
@@ -169,19 +157,24 @@ def main(
         xqrs = xqrs_gross(table)
         times["time/xqrs_seconds"] = time.perf_counter() - measuring
     aggregating = time.perf_counter()
-    rows = record_rows(sweep_dir, records, paced, include_paced=args.paced == "include",
+    rows = record_rows(args.out / "runs", records, paced, include_paced=args.paced == "include",
                        skipped=skipped)  # fmt: skip
-    command = "python scripts/records_benchmark.py " + " ".join(
-        sys.argv[1:] if argv is None else argv
-    )
-    info = {"command": command, "machine": _machine(args, load), "paced_rule": args.paced}
-    result = summary(rows, **info, **({f"xqrs/{k}": v for k, v in xqrs.items()} if xqrs else {}))
     args.out.mkdir(parents=True, exist_ok=True)
     rows.to_csv(args.out / "records.csv", index=False, float_format="%.6g")
     write_figure(rows, args.out / "records.png", Path(args.db).name)
+    command = "python scripts/records_benchmark.py " + " ".join(
+        sys.argv[1:] if argv is None else argv
+    )
+    result = summary(rows, command=command, machine=_machine(args, load), paced_rule=args.paced,
+                     **{f"xqrs/{k}": v for k, v in (xqrs or {}).items()})  # fmt: skip
     times["time/aggregate_seconds"] = time.perf_counter() - aggregating
-    times["time/total_seconds"] = time.perf_counter() - started
-    times["time/cpu_seconds"] = _cpu_seconds()
+    if ran:
+        times["time/sweep_seconds"] = sweep_seconds
+        times["time/total_seconds"] = time.perf_counter() - started
+        times["time/cpu_seconds"] = _cpu_seconds()
+        result["records/run"] = ran
+    else:  # nothing ran now: the command that ran the records, and its times, stay
+        result |= _earlier_times(args.out / "summary.json") | {"command/tables": command}
     result |= times
     write_json(args.out / "summary.json", result)
     if args.compare_leads is not None:
@@ -191,6 +184,38 @@ def main(
     for record, why in result["failures"].items():
         print(f"record {record}: {why}")
     return 1 if (rows["status"].isin(["failed", "missing", "interrupted"])).any() else 0
+
+
+def run_records(
+    args: argparse.Namespace, records: Sequence[str], runner: Runner
+) -> tuple[int, float]:
+    """Run the records without results as one multi-run: how many ran, in how many seconds."""
+    sweep_dir = args.out / "runs"
+    shared = database.shared_overrides(args.db, train_minutes=args.train_minutes,
+                                       channel=args.channel, report=args.report,
+                                       threads=args.threads, overrides=args.overrides)  # fmt: skip
+    database.claim_sweep(sweep_dir, shared)
+    todo = database.unfinished(sweep_dir, records)
+    print(f"{len(records)} records, {len(todo)} to run")
+    sweeping = time.perf_counter()
+    if todo:
+        sweep = database.sweep_arguments(todo, sweep_dir, shared, launcher=args.launcher,
+                                         jobs=args.jobs)  # fmt: skip
+        runner(sweep)
+    return len(todo), time.perf_counter() - sweeping
+
+
+def _earlier_times(path: Path) -> dict[str, Any]:
+    """The command, machine and times of an earlier summary (none when there is none)."""
+    import json
+
+    try:
+        earlier = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    keep = ("command", "machine", "records/run", "time/sweep_seconds", "time/total_seconds",
+            "time/cpu_seconds")  # fmt: skip
+    return {k: earlier[k] for k in keep if k in earlier}
 
 
 def _cpu_seconds() -> float:
@@ -213,12 +238,12 @@ def write_figure(rows: Any, path: Path, name: str) -> Path:
 
 def write_leads(out: Path, other: Path, rows: Any) -> Path:
     """``leads.csv`` and ``leads.md``: this run's lead, the other's, and both combined."""
-    from ecg_anomaly.records.leads import compare, gross_by_scoring
+    from ecg_anomaly.records.leads import compare, gross_by_scoring, leads_markdown
 
     counted = [str(r) for r in rows.loc[rows["counted"].astype(bool), "record"]]
     per_record = compare(out / "runs", other / "runs", counted)
     per_record.to_csv(out / "leads.csv", index=False, float_format="%.6g")
     gross = gross_by_scoring(per_record)
-    text = md.leads_document(gross, out, other)
+    text = leads_markdown(gross, out, other)
     (out / "leads.md").write_text(text)
     return out / "leads.md"

@@ -138,3 +138,27 @@ def gross_by_scoring(rows: Any) -> Any:
                for k in ("veb", "sveb")},
         }  # fmt: skip
     return pd.DataFrame(out).T
+
+
+def leads_markdown(gross: Any, first: Any, second: Any) -> str:
+    """``leads.md``: gross figures of each lead and of each way of combining them."""
+    from ecg_anomaly.records.markdown import cell, pct, table
+
+    keys = ("veb/sensitivity", "veb/ppv", "sveb/sensitivity", "sveb/ppv",
+            "abnormal/sensitivity", "abnormal/ppv")  # fmt: skip
+    rows = [
+        [str(name), str(int(g["records"])), *(pct(g[k], 1) for k in keys),
+         cell(g["auroc/median"], "3"), str(int(g["auroc/below_0.97"]))]
+        for name, g in gross.iterrows()
+    ]  # fmt: skip
+    header = ["scoring", "records", "VEB Se %", "VEB +P %", "SVEB Se %", "SVEB +P %",
+              "abnormal Se %", "abnormal +P %", "ROC-AUC median", "ROC-AUC < 0.97"]  # fmt: skip
+    return "\n".join([
+        "# Two leads", "",
+        f"Lead 1: the runs of {first}; lead 2: those of {second}. Each lead's score divided by "
+        "its threshold; `both`: the two combined beat by beat (`max`: flagged when either lead "
+        "flags, `min`: when both do; ecg_anomaly/records/leads.py). Test beats of the records "
+        "counted in the arrhythmia figures.", "",
+        *table(header, rows), "",
+        "Per record: `leads.csv`.", "",
+    ])  # fmt: skip

@@ -197,6 +197,16 @@ def failures(s: Mapping[str, Any]) -> list[str]:
     return [f"- record {r}: {why}" for r, why in s["failures"].items()] or ["- none"]
 
 
+def _took(s: Mapping[str, Any]) -> str:
+    if "time/total_seconds" not in s:
+        return ""
+    run = s.get("records/run", s["records"])
+    text = f"{run} records run in {s['time/total_seconds']:.0f} s (wall clock, the whole command)"
+    if "time/cpu_seconds" in s:
+        text += f", {s['time/cpu_seconds']:.0f} CPU seconds in all processes"
+    return text + "."
+
+
 def document(s: Mapping[str, Any], rows: Any, xqrs: Mapping[str, Any] | None, figure: str) -> str:
     """The whole ``results.md``."""
     paced = ", ".join(s["records/paced"]) or "none"
@@ -209,8 +219,9 @@ def document(s: Mapping[str, Any], rows: Any, xqrs: Mapping[str, Any] | None, fi
         "# Records benchmark",
         "",
         f"Command: `{s['command']}`",
+        *([f"Tables rewritten by: `{s['command/tables']}`"] if "command/tables" in s else []),
         "",
-        f"Machine: {s['machine']}. Wall clock {s['time/total_seconds']:.0f} s in all.",
+        f"Machine: {s['machine']}. {_took(s)}",
         "",
         f"{s['records']} records scored; paced records ({paced}): {rule}. Each record trains its "
         "own model on its first minutes, with no label (the dominant beats of that span), and is "
@@ -243,25 +254,3 @@ def document(s: Mapping[str, Any], rows: Any, xqrs: Mapping[str, Any] | None, fi
         "",
     ]
     return "\n".join(lines)
-
-
-def leads_document(gross: Any, first: Any, second: Any) -> str:
-    """``leads.md``: gross figures of each lead and of each way of combining them."""
-    keys = ("veb/sensitivity", "veb/ppv", "sveb/sensitivity", "sveb/ppv",
-            "abnormal/sensitivity", "abnormal/ppv")  # fmt: skip
-    rows = [
-        [str(name), str(int(g["records"])), *(pct(g[k], 1) for k in keys),
-         cell(g["auroc/median"], "3"), str(int(g["auroc/below_0.97"]))]
-        for name, g in gross.iterrows()
-    ]  # fmt: skip
-    header = ["scoring", "records", "VEB Se %", "VEB +P %", "SVEB Se %", "SVEB +P %",
-              "abnormal Se %", "abnormal +P %", "ROC-AUC median", "ROC-AUC < 0.97"]  # fmt: skip
-    return "\n".join([
-        "# Two leads", "",
-        f"Lead 1: the runs of {first}; lead 2: those of {second}. Each lead's score divided by "
-        "its threshold; `both`: the two combined beat by beat (`max`: flagged when either lead "
-        "flags, `min`: when both do; ecg_anomaly/records/leads.py). Test beats of the records "
-        "counted in the arrhythmia figures.", "",
-        *table(header, rows), "",
-        "Per record: `leads.csv`.", "",
-    ])  # fmt: skip
