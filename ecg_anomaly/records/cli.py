@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from ecg_anomaly.records import markdown as md
 from ecg_anomaly.records import sweep as database
@@ -43,7 +41,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=os.environ.get("ECG_ANOMALY_MITDB"),
         help="the database folder with RECORDS (default: $ECG_ANOMALY_MITDB)",
     )
-    p.add_argument("--out", type=Path, required=True, help="output folder (runs in <out>/runs)")
+    p.add_argument("--out", type=Path, required=True, help="output folder (tables, figure)")
+    p.add_argument(
+        "--runs",
+        type=Path,
+        help=(
+            "the records' run folders (default <out>/runs); a new folder runs every record again, "
+            "the same one runs only those without results"
+        ),
+    )
     p.add_argument("--records", nargs="+", help="these records only (default: all of RECORDS)")
     p.add_argument(
         "--paced",
@@ -99,22 +105,6 @@ def run_in_subprocess(args: list[str]) -> int:
     return subprocess.run(command, check=False).returncode
 
 
-def _machine(args: argparse.Namespace, load: float) -> str:
-    """CPU, cores, load, launcher, jobs and threads, for the results' header."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{cpu}, {os.cpu_count()} cores (load average {load:.1f} at the start), launcher "
-        f"{args.launcher}, {args.jobs} jobs, {args.threads} torch thread(s) per job"
-    )
-
-
 def main(
     argv: Sequence[str] | None = None,
     runner: Runner = run_in_subprocess,
@@ -130,12 +120,15 @@ def main(
     """
     import pandas as pd
 
+    from ecg_anomaly.records.figure import write_figure
+    from ecg_anomaly.records.machine import cpu_seconds, earlier_times, machine
     from ecg_anomaly.records.tally import record_rows, summary
     from ecg_anomaly.utils.results import write_json
 
     started = time.perf_counter() if started is None else started
     load = os.getloadavg()[0]
     args = parse_args(argv)
+    args.runs = args.runs or args.out / "runs"
     if args.db is None:
         print("give the database folder with --db (or set ECG_ANOMALY_MITDB)", file=sys.stderr)
         return 2
@@ -157,7 +150,7 @@ def main(
         xqrs = xqrs_gross(table)
         times["time/xqrs_seconds"] = time.perf_counter() - measuring
     aggregating = time.perf_counter()
-    rows = record_rows(args.out / "runs", records, paced, include_paced=args.paced == "include",
+    rows = record_rows(args.runs, records, paced, include_paced=args.paced == "include",
                        skipped=skipped)  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)
     rows.to_csv(args.out / "records.csv", index=False, float_format="%.6g")
@@ -165,20 +158,24 @@ def main(
     command = "python scripts/records_benchmark.py " + " ".join(
         sys.argv[1:] if argv is None else argv
     )
-    result = summary(rows, command=command, machine=_machine(args, load), paced_rule=args.paced,
-                     **{f"xqrs/{k}": v for k, v in (xqrs or {}).items()})  # fmt: skip
+    where = machine(args.launcher, args.jobs, args.threads, load)
+    anchors = {f"xqrs/{k}": v for k, v in (xqrs or {}).items()}
+    result = summary(rows, command=command, machine=where, paced_rule=args.paced,
+                     runs=str(args.runs), **anchors)  # fmt: skip
     times["time/aggregate_seconds"] = time.perf_counter() - aggregating
     if ran:
         times["time/sweep_seconds"] = sweep_seconds
         times["time/total_seconds"] = time.perf_counter() - started
-        times["time/cpu_seconds"] = _cpu_seconds()
+        times["time/cpu_seconds"] = cpu_seconds()
         result["records/run"] = ran
     else:  # nothing ran now: the command that ran the records, and its times, stay
-        result |= _earlier_times(args.out / "summary.json") | {"command/tables": command}
+        result |= earlier_times(args.out / "summary.json") | {"command/tables": command}
     result |= times
     write_json(args.out / "summary.json", result)
     if args.compare_leads is not None:
-        write_leads(args.out, args.compare_leads, rows)
+        from ecg_anomaly.records.leads import write_leads
+
+        write_leads(args.out, args.runs, args.compare_leads, rows)
     (args.out / "results.md").write_text(md.document(result, rows, xqrs, "records.png"))
     print(pd.Series({k: v for k, v in result.items() if isinstance(v, int | float)}).to_string())
     for record, why in result["failures"].items():
@@ -190,7 +187,7 @@ def run_records(
     args: argparse.Namespace, records: Sequence[str], runner: Runner
 ) -> tuple[int, float]:
     """Run the records without results as one multi-run: how many ran, in how many seconds."""
-    sweep_dir = args.out / "runs"
+    sweep_dir = args.runs
     shared = database.shared_overrides(args.db, train_minutes=args.train_minutes,
                                        channel=args.channel, report=args.report,
                                        threads=args.threads, overrides=args.overrides)  # fmt: skip
@@ -203,47 +200,3 @@ def run_records(
                                          jobs=args.jobs)  # fmt: skip
         runner(sweep)
     return len(todo), time.perf_counter() - sweeping
-
-
-def _earlier_times(path: Path) -> dict[str, Any]:
-    """The command, machine and times of an earlier summary (none when there is none)."""
-    import json
-
-    try:
-        earlier = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    keep = ("command", "machine", "records/run", "time/sweep_seconds", "time/total_seconds",
-            "time/cpu_seconds")  # fmt: skip
-    return {k: earlier[k] for k in keep if k in earlier}
-
-
-def _cpu_seconds() -> float:
-    """CPU seconds (user + system) of this process and the processes it ran (the jobs).
-
-    On a shared machine the wall clock depends on the other users; this does not.
-    """
-    import resource
-
-    own, jobs = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    return own.ru_utime + own.ru_stime + jobs.ru_utime + jobs.ru_stime
-
-
-def write_figure(rows: Any, path: Path, name: str) -> Path:
-    """``records.png``: the per-record panels."""
-    from ecg_anomaly.records.figure import records_figure, save_figure
-
-    return save_figure(records_figure(rows, f"{name}: per record"), path)
-
-
-def write_leads(out: Path, other: Path, rows: Any) -> Path:
-    """``leads.csv`` and ``leads.md``: this run's lead, the other's, and both combined."""
-    from ecg_anomaly.records.leads import compare, gross_by_scoring, leads_markdown
-
-    counted = [str(r) for r in rows.loc[rows["counted"].astype(bool), "record"]]
-    per_record = compare(out / "runs", other / "runs", counted)
-    per_record.to_csv(out / "leads.csv", index=False, float_format="%.6g")
-    gross = gross_by_scoring(per_record)
-    text = leads_markdown(gross, out, other)
-    (out / "leads.md").write_text(text)
-    return out / "leads.md"

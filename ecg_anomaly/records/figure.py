@@ -84,3 +84,8 @@ def save_figure(fig: Any, path: str | os.PathLike) -> Path:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100, format="png")
     return path
+
+
+def write_figure(rows: Any, path: Path, name: str) -> Path:
+    """``records.png``: the per-record panels."""
+    return save_figure(records_figure(rows, f"{name}: per record"), path)

@@ -162,3 +162,25 @@ def leads_markdown(gross: Any, first: Any, second: Any) -> str:
         *table(header, rows), "",
         "Per record: `leads.csv`.", "",
     ])  # fmt: skip
+
+
+def write_leads(out: Path, runs: Path, other: Path, rows: Any) -> Path:
+    """``leads.csv`` and ``leads.md``: this run's lead, the other's, and both combined.
+
+    Args:
+        out: This benchmark's output folder.
+        runs: Its run folders.
+        other: The other benchmark's output folder (its ``summary.json`` names its runs).
+        rows: This benchmark's table of records.
+    """
+    try:
+        other_runs = Path(json.loads((other / "summary.json").read_text())["runs"])
+    except (OSError, ValueError, KeyError):
+        other_runs = other / "runs"
+    counted = [str(r) for r in rows.loc[rows["counted"].astype(bool), "record"]]
+    per_record = compare(runs, other_runs, counted)
+    per_record.to_csv(out / "leads.csv", index=False, float_format="%.6g")
+    gross = gross_by_scoring(per_record)
+    text = leads_markdown(gross, runs, other_runs)
+    (out / "leads.md").write_text(text)
+    return out / "leads.md"
