@@ -16,6 +16,8 @@ from ecg_anomaly.utils.results import atomic_path
 
 #: The colours of ecg_anomaly.plots: normal / Se in blue, abnormal / +P in red.
 NORMAL_COLOR, ABNORMAL_COLOR = "tab:blue", "tab:red"
+#: Legends beside the panels, where no record's point lies.
+_LEGEND = {"loc": "upper left", "bbox_to_anchor": (1.0, 1.0), "fontsize": "small"}
 
 
 def _pct(rows: Any, key: str) -> np.ndarray:
@@ -49,7 +51,7 @@ def records_figure(rows: Any, title: str = "") -> Any:
     top.set_ylim(floor, 100.3)
     top.axhline(99.8, color="gray", lw=0.8, ls="--", label="goal 99.8 %")
     top.set_ylabel("beat detection (%)")
-    top.legend(loc="lower left", fontsize="small", ncols=3)
+    top.legend(**_LEGEND)
 
     counted = rows["counted"].to_numpy(bool)
     for key, marker, color in (("veb", "o", ABNORMAL_COLOR), ("sveb", "s", "tab:green")):
@@ -59,7 +61,7 @@ def records_figure(rows: Any, title: str = "") -> Any:
             mid.plot(x, values, marker, color=color, mfc=fill, label=label, alpha=0.8)
     mid.set_ylim(-3, 103)
     mid.set_ylabel("VEB / SVEB (%)")
-    mid.legend(loc="lower left", fontsize="small", ncols=4)
+    mid.legend(**_LEGEND)
 
     auroc = np.where(counted, rows["auroc"].to_numpy(float) if "auroc" in rows else np.nan, np.nan)
     colors = np.where(auroc < 0.97, ABNORMAL_COLOR, NORMAL_COLOR)
@@ -67,9 +69,11 @@ def records_figure(rows: Any, title: str = "") -> Any:
     low.axhline(0.97, color="gray", lw=0.8, ls="--", label="0.97")
     low.set_ylim(0.0, 1.02)
     low.set_ylabel("ROC-AUC (test part)")
-    low.legend(loc="lower left", fontsize="small")
+    for i in np.flatnonzero(counted & ~np.isfinite(auroc)):  # one class only in the test part
+        low.text(x[i], 0.02, "n/a", rotation=90, ha="center", va="bottom", fontsize="x-small")
+    low.legend(**_LEGEND)
     low.set_xticks(x, names, rotation=90, fontsize="small")
-    low.set_xlabel("record (* paced: detection only)")
+    low.set_xlabel("record (* paced)")
     for ax in (top, mid, low):
         ax.grid(axis="y", alpha=0.3)
         ax.set_xlim(-0.7, len(names) - 0.3)
