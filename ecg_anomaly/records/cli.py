@@ -161,7 +161,7 @@ def main(
     where = machine(args.launcher, args.jobs, args.threads, load)
     anchors = {f"xqrs/{k}": v for k, v in (xqrs or {}).items()}
     result = summary(rows, command=command, machine=where, paced_rule=args.paced,
-                     runs=str(args.runs), **anchors)  # fmt: skip
+                     db=str(args.db), runs=str(args.runs), **anchors)  # fmt: skip
     times["time/aggregate_seconds"] = time.perf_counter() - aggregating
     if ran:
         times["time/sweep_seconds"] = sweep_seconds

@@ -93,9 +93,16 @@ def anchor_tables(s: Mapping[str, Any], xqrs: Mapping[str, Any] | None = None) -
     rows = [[f"**ours** ({s['records']} records)", pct(s["detection/sensitivity"]),
              pct(s["detection/ppv"]), "this run"]]  # fmt: skip
     if xqrs:
-        rows.append([f"wfdb xqrs ({xqrs['records']} records)", pct(xqrs["sensitivity"]),
-                     pct(xqrs["ppv"]), "measured by this command (--xqrs)"])  # fmt: skip
-    rows += [[name, f"{se:.2f}", f"{ppv:.2f}", note] for name, se, ppv, note in DETECTION_ANCHORS]
+        rows.append(
+            [
+                f"wfdb xqrs ({xqrs['records']} records)",
+                pct(xqrs["sensitivity"]),
+                pct(xqrs["ppv"]),
+                "measured here (--xqrs: same channel, same matching)",
+            ]
+        )
+    rows += [[name, f"{se:.2f}", f"{ppv:.2f}", note] for name, se, ppv, note in DETECTION_ANCHORS
+             if not (xqrs and name == "wfdb xqrs")]  # fmt: skip
     lines = ["## Beat detection (EC57, 150 ms window, TP/FN/FP summed over records)", ""]
     lines += table(["method", "Se %", "+P %", "source"], rows)
     counted = s["records/counted"]
@@ -221,11 +228,12 @@ def document(s: Mapping[str, Any], rows: Any, xqrs: Mapping[str, Any] | None, fi
         f"Command: `{s['command']}`",
         *([f"Tables rewritten by: `{s['command/tables']}`"] if "command/tables" in s else []),
         "",
-        f"Machine: {s['machine']}. {_took(s)}",
+        f"Database: `{s.get('db', '?')}`. Machine: {s['machine']}. {_took(s)}",
         "",
         f"{s['records']} records scored; paced records ({paced}): {rule}. Each record trains its "
-        "own model on its first minutes, with no label (the dominant beats of that span), and is "
-        "tested on the rest. Gross figures: counts summed over records, rates from the sums. "
+        "own model on its first minutes with no label (by default on the dominant beats of that "
+        "span) and is tested on the rest. Gross figures: counts summed over records, rates from "
+        "the sums. "
         "A flagged beat is typed V when its shape lies beyond every training beat's, else S "
         "(ecg_anomaly/recordings/timing.py); EC57 counts (ecg_anomaly/recordings/ec57.py): VEB "
         "false positives exclude F and Q beats, SVEB false positives exclude Q beats.",
