@@ -140,8 +140,17 @@ def gross_by_scoring(rows: Any) -> Any:
     return pd.DataFrame(out).T
 
 
-def leads_markdown(gross: Any, first: Any, second: Any) -> str:
-    """``leads.md``: gross figures of each lead and of each way of combining them."""
+def leads_markdown(
+    gross: Any, first: Any, second: Any, detection: dict[str, tuple[float, float]] | None = None
+) -> str:
+    """``leads.md``: gross figures of each lead and of each way of combining them.
+
+    Args:
+        gross: :func:`gross_by_scoring`'s table.
+        first: The first lead's run folders.
+        second: The second lead's run folders.
+        detection: Beat detection (Se, +P) of each lead, over all its scored records.
+    """
     from ecg_anomaly.records.markdown import cell, pct, table
 
     keys = ("veb/sensitivity", "veb/ppv", "sveb/sensitivity", "sveb/ppv",
@@ -160,6 +169,8 @@ def leads_markdown(gross: Any, first: Any, second: Any) -> str:
         "flags, `min`: when both do; ecg_anomaly/records/leads.py). Test beats of the records "
         "counted in the arrhythmia figures.", "",
         *table(header, rows), "",
+        *(f"- beat detection on {lead} (all scored records): Se {pct(se)} %, +P {pct(ppv)} %"
+          for lead, (se, ppv) in (detection or {}).items()), "",
         "Per record: `leads.csv`.", "",
     ])  # fmt: skip
 
@@ -174,13 +185,21 @@ def write_leads(out: Path, runs: Path, other: Path, rows: Any) -> Path:
         rows: This benchmark's table of records.
     """
     try:
-        other_runs = Path(json.loads((other / "summary.json").read_text())["runs"])
-    except (OSError, ValueError, KeyError):
-        other_runs = other / "runs"
+        theirs = json.loads((other / "summary.json").read_text())
+    except (OSError, ValueError):
+        theirs = {}
+    other_runs = Path(theirs.get("runs", other / "runs"))
     counted = [str(r) for r in rows.loc[rows["counted"].astype(bool), "record"]]
     per_record = compare(runs, other_runs, counted)
     per_record.to_csv(out / "leads.csv", index=False, float_format="%.6g")
     gross = gross_by_scoring(per_record)
-    text = leads_markdown(gross, runs, other_runs)
+    scored = rows[rows["status"] == "ok"]
+    tp, fn, fp = (scored[f"detection/{k}"].sum() for k in ("tp", "fn", "fp"))
+    detection = {"lead 1": (_share(tp, tp + fn), _share(tp, tp + fp))}
+    if "detection/sensitivity" in theirs:
+        detection["lead 2"] = (theirs["detection/sensitivity"], theirs["detection/ppv"])
+    text = leads_markdown(gross, runs, other_runs, detection)
+    if "command" in theirs:
+        text += f"\nLead 2 was run by `{theirs['command']}`.\n"
     (out / "leads.md").write_text(text)
     return out / "leads.md"

@@ -33,31 +33,6 @@ GOALS = (
     ("sveb/sensitivity", 0.80),
     ("sveb/ppv", 0.60),
 )
-#: Columns of the per-record table: (column of records.csv, header, kind).
-TABLE = (
-    ("record", "record", "text"),
-    ("status", "status", "text"),
-    ("detection/tp", "det TP", "int"),
-    ("detection/fn", "det FN", "int"),
-    ("detection/fp", "det FP", "int"),
-    ("detection/sensitivity", "det Se", "pct"),
-    ("detection/ppv", "det +P", "pct"),
-    ("beats", "test beats", "int"),
-    ("auroc", "ROC-AUC", "3"),
-    ("auprc", "PR-AUC", "3"),
-    ("specificity", "Sp", "pct"),
-    ("ppv", "+P", "pct"),
-    ("recall/S", "S rec", "pct"),
-    ("recall/V", "V rec", "pct"),
-    ("recall/F", "F rec", "pct"),
-    ("recall/Q", "Q rec", "pct"),
-    ("veb/tp", "VEB TP", "int"),
-    ("veb/fn", "VEB FN", "int"),
-    ("veb/fp", "VEB FP", "int"),
-    ("sveb/tp", "SVEB TP", "int"),
-    ("sveb/fn", "SVEB FN", "int"),
-    ("sveb/fp", "SVEB FP", "int"),
-)
 
 
 def _missing(value: Any) -> bool:
@@ -139,50 +114,6 @@ def other_figures(s: Mapping[str, Any]) -> list[str]:
     return ["## Abnormal beats, pooled over the same records", "", *table(["", "%"], rows)]
 
 
-def worst(rows: Any, n: int = 8) -> list[str]:
-    """Which records hold the errors: the largest shares of each error count."""
-    lines = ["## Where the errors are", ""]
-    scored = rows[rows["status"] == "ok"]
-    counted = rows[rows["counted"].astype(bool)]
-    picks = [
-        ("beat detection, missed beats (FN)", scored, "detection/fn"),
-        ("beat detection, false beats (FP)", scored, "detection/fp"),
-        ("VEB missed (FN)", counted, "veb/fn"),
-        ("VEB false (FP)", counted, "veb/fp"),
-        ("SVEB missed (FN)", counted, "sveb/fn"),
-        ("SVEB false (FP)", counted, "sveb/fp"),
-    ]
-    for title, frame, key in picks:
-        if key not in frame or frame[key].fillna(0).sum() == 0:
-            lines.append(f"- {title}: none")
-            continue
-        total = frame[key].fillna(0).sum()
-        top = frame.sort_values(key, ascending=False).head(n)
-        top = top[top[key] > 0]
-        listed = ", ".join(f"{r} ({int(v)})" for r, v in zip(top["record"], top[key], strict=True))
-        share = top[key].sum() / total
-        lines.append(f"- {title}, {int(total)} in all: {listed}: {share:.0%} of them")
-    if "auroc" in counted:
-        low = counted.sort_values("auroc").head(n)
-        listed = ", ".join(
-            f"{r} ({a:.3f})" for r, a in zip(low["record"], low["auroc"], strict=True)
-        )
-        lines.append(f"- lowest ROC-AUC: {listed}")
-    return lines
-
-
-def record_table(rows: Any) -> list[str]:
-    """Every record, one line each (paced ones marked ``P``, failed ones with their reason)."""
-    cols = [c for c in TABLE if c[0] in rows]
-    body = []
-    for _, r in rows.iterrows():
-        line = [cell(r[key], kind) for key, _, kind in cols]
-        if r["paced"]:
-            line[0] += " P"
-        body.append(line)
-    return table([h for _, h, _ in cols], body)
-
-
 def stage_table(s: Mapping[str, Any]) -> list[str]:
     """Seconds of each stage, summed over records, beside the wall-clock times."""
     from ecg_anomaly.records.tally import STAGES
@@ -216,6 +147,8 @@ def _took(s: Mapping[str, Any]) -> str:
 
 def document(s: Mapping[str, Any], rows: Any, xqrs: Mapping[str, Any] | None, figure: str) -> str:
     """The whole ``results.md``."""
+    from ecg_anomaly.records.tables import record_table, worst
+
     paced = ", ".join(s["records/paced"]) or "none"
     rule = {
         "score": "beat detection only (left out of the arrhythmia figures, as EC57 does)",
@@ -226,7 +159,7 @@ def document(s: Mapping[str, Any], rows: Any, xqrs: Mapping[str, Any] | None, fi
         "# Records benchmark",
         "",
         f"Command: `{s['command']}`",
-        *([f"Tables rewritten by: `{s['command/tables']}`"] if "command/tables" in s else []),
+        *(["", f"Tables rewritten by: `{s['command/tables']}`"] if "command/tables" in s else []),
         "",
         f"Database: `{s.get('db', '?')}`. Machine: {s['machine']}. {_took(s)}",
         "",
@@ -249,6 +182,10 @@ def document(s: Mapping[str, Any], rows: Any, xqrs: Mapping[str, Any] | None, fi
         *failures(s),
         "",
         "## Time",
+        "",
+        "Seconds of each stage of every record's run (`time/...` of its `metrics.json`), summed "
+        "over the jobs (side by side): each on its job's wall clock, so on a shared machine they "
+        "include waiting for a core. The CPU time is that of every process of the command.",
         "",
         *stage_table(s),
         "",
