@@ -195,6 +195,7 @@ def write_results(
             notebook=notebook,
         )
         log.info("Report written to %s", report_path)
+    results["time/write_seconds"] = time.perf_counter() - started  # all but metrics.json
     write_json(out_dir / "metrics.json", results)
     log.info("Wrote %s (%d beats), metrics.json%s in %.1f s", name, len(table),
              ", report.md and plots" if report else "", time.perf_counter() - started)  # fmt: skip
