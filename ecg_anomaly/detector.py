@@ -1,280 +1,280 @@
-"""Load a trained model from its checkpoint and score new beats: :func:`load_detector`.
+"""The detector as a Python object, in PyOD's style: ``fit``, ``decision_function``, ``predict``.
 
-A checkpoint is read with ``torch.load(..., weights_only=True)``, which restores tensors and
-plain Python values only and refuses anything else, so a checkpoint from a stranger cannot run
-code. The model class named in the checkpoint is instantiated only if it is a subclass of
-:class:`~ecg_anomaly.models.base.AnomalyModel` defined inside the ``ecg_anomaly.models`` package.
+:class:`Detector` runs the package's own path: the recipe's config is composed as
+``ecg-anomaly-train`` composes it, the data module, model, post-processing and trainer are built
+by :mod:`ecg_anomaly.build`, and scoring is the model's own. Only the data differ: NumPy arrays
+(or a signal) instead of files.
 
 Examples:
-    >>> from ecg_anomaly import load_detector
-    >>> det = load_detector("logs/train/runs/.../checkpoints/model.ckpt")
-    >>> det.score(beats)     # anomaly score per beat, higher = more abnormal
-    >>> det.predict(beats)   # 1 = abnormal (score >= threshold), 0 = normal
+    >>> from ecg_anomaly import Detector, load_detector
+    >>> det = Detector("tf_tutorial_dense_ae", overrides=["trainer.max_epochs=5"]).fit(x_normal)
+    >>> scores = det.decision_function(x)   # (n,) raw beats in, higher = more abnormal
+    >>> flags = det.predict(x)              # (n,) 1 = abnormal, 0 = normal
+    >>> det.save("model.ckpt"); same = load_detector("model.ckpt")
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import os
-import pickle
-import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from ecg_anomaly.anomaly.evaluation import flag
-from ecg_anomaly.data.parsing import check_finite
 from ecg_anomaly.errors import CheckpointError, DataFormatError
 
-#: The package whose model classes a checkpoint may name.
-MODELS_PACKAGE = "ecg_anomaly.models"
-_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+@dataclass
+class Detection:
+    """A recording's beats, scored and flagged by :meth:`Detector.detect`.
+
+    Attributes:
+        beats: One row per beat (``beats.csv``): time, sample, RR, scores, flag, type,
+            annotation.
+        metrics: What ``metrics.json`` would hold: beat detection, abnormal-beat metrics where
+            annotated, the threshold, warnings.
+    """
+
+    beats: Any = field(repr=False)
+    metrics: dict[str, Any] = field(repr=False)
+
+    def table(self) -> Any:
+        """The per-beat table (a pandas DataFrame)."""
+        return self.beats
 
 
 class Detector:
-    """A trained model ready to score raw beats: normalisation and threshold included.
+    """An ECG beat anomaly detector: a recipe's model, trained and thresholded.
 
     Args:
-        model: A trained :class:`~ecg_anomaly.models.base.AnomalyModel` (put in eval mode).
+        experiment: The recipe (``conf/experiment/<name>.yaml``); None: the defaults.
+        overrides: More Hydra overrides, as on the command line (``trainer.max_epochs=5``).
         batch_size: Beats per forward pass when scoring.
-        window: How :meth:`detect` cuts beats: the model's training window when it was trained
-            on recordings; None: ``ecg5000``.
+
+    Attributes:
+        model: The fitted :class:`~ecg_anomaly.models.base.AnomalyModel` (None before ``fit``).
+        threshold_: The deciding threshold.
+        decision_scores_: Scores of the training beats (PyOD's name).
+        labels_: Flags of the training beats.
     """
 
-    def __init__(self, model: Any, batch_size: int = 16384, window: str | None = None) -> None:
-        self.model = model.eval()
+    def __init__(
+        self,
+        experiment: str | None = "tf_tutorial_dense_ae",
+        overrides: Sequence[str] = (),
+        *,
+        batch_size: int = 16384,
+    ) -> None:
+        self.experiment = experiment
+        self.overrides = list(overrides)
         self.batch_size = batch_size
-        #: How :meth:`detect` cuts a recording's beats.
-        self.window = window or "ecg5000"
+        self.model: Any = None
+        self.saved: Any = None
+        self.decision_scores_: np.ndarray | None = None
+        self.labels_: np.ndarray | None = None
+
+    @classmethod
+    def from_model(cls, model: Any, batch_size: int = 16384) -> Detector:
+        """A detector of a model already trained (or built by hand), put in eval mode."""
+        detector = cls(experiment=None, batch_size=batch_size)
+        detector.model = model.eval()
+        return detector
+
+    # -- fitting ---------------------------------------------------------------------------
+
+    def fit(self, x: Any, y: Any = None, *, fs: float | None = None, annotations: Any = None):
+        """Train the recipe's model on beats (or on a recording) and fit its threshold.
+
+        Args:
+            x: Raw beats ``(n, seq_len)``; or, with ``fs``, one ECG signal (1-D samples, or a
+                ``wfdb.Record``) trained on as ``data=recording`` does (its first minutes).
+            y: Labels of the beats, 0 normal / 1 abnormal (None: all presumed normal; needed by
+                supervised recipes).
+            fs: The signal's sampling rate (Hz): ``x`` is a recording.
+            annotations: The recording's reference annotations (wfdb's or ours), optional.
+
+        Returns:
+            ``self``, fitted.
+        """
+        import lightning as L
+
+        from ecg_anomaly.build import array_datamodule, build_model, build_trainer, compose_config
+        from ecg_anomaly.checkpoints import saved_data
+
+        recording = fs is not None or hasattr(x, "p_signal")
+        data = ["data=recording"] if recording else []
+        cfg = compose_config([f"experiment={self.experiment}"] if self.experiment else [],
+                             data, self.overrides)  # fmt: skip
+        datamodule = array_datamodule(cfg, x, y, fs=fs, annotations=annotations)
+        L.seed_everything(cfg.seed, workers=True, verbose=False)
+        datamodule.setup("fit")
+        model = build_model(cfg, datamodule)
+        trainer = build_trainer(cfg, datamodule, files=False)
+        trainer.fit(model, datamodule=datamodule)
+        self.model = model.eval()
+        self.saved = saved_data({"datamodule": datamodule.state_dict()})
+        train = model.post.scored.get("train")
+        if train is not None:
+            self.decision_scores_ = train.scores
+            self.labels_ = np.asarray(model.post.flag(train.scores))
+        return self
+
+    # -- scoring ---------------------------------------------------------------------------
+
+    def _fitted(self) -> Any:
+        if self.model is None:
+            msg = "this Detector is not fitted yet: call fit(x) (or load_detector(path)) first"
+            raise CheckpointError(msg)
+        return self.model
+
+    @property
+    def threshold_(self) -> float:
+        """The deciding threshold (NaN when none was fitted)."""
+        return float(self._fitted().post.value)
 
     @property
     def seq_len(self) -> int:
         """Samples per beat the model expects."""
-        return int(self.model.normalizer.shift.numel())
+        return int(self._fitted().normalizer.shift.numel())
 
-    @property
-    def threshold(self) -> float:
-        """The fitted threshold (NaN when none was fitted)."""
-        return float(self.model.threshold)
-
-    def _as_beats(self, x: np.ndarray | torch.Tensor | list, source: str) -> torch.Tensor:
-        if isinstance(x, torch.Tensor):
-            t = x.detach().to("cpu", torch.float32)
-        else:
-            arr = np.asarray(x)
-            if arr.dtype.kind not in "iuf":
-                msg = f"{source}: expected numbers, got an array of dtype {arr.dtype}"
-                raise DataFormatError(msg)
-            t = torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32))
-        if t.ndim == 1:
-            t = t.unsqueeze(0)
-        if t.ndim != 2 or t.shape[1] != self.seq_len:
-            msg = (
-                f"{source}: beats of shape {tuple(t.shape)}, but the model expects "
-                f"(n, {self.seq_len}) (or one beat of {self.seq_len} values). Resample the beats "
-                f"to {self.seq_len} values, or use a model trained on beats of this length."
-            )
-            raise DataFormatError(msg)
-        if not torch.isfinite(t).all():
-            check_finite(t.numpy(), source)
-        return t
-
-    def score_tensor(self, x: torch.Tensor) -> torch.Tensor:
-        """Scores of raw beats already checked and shaped ``(n, seq_len)`` float32 on the CPU."""
-        from ecg_anomaly.anomaly.scoring import score_beats
-
-        split = score_beats(self.model, x, "beats", batch_size=self.batch_size)
-        return torch.from_numpy(split.scores.astype(np.float32))
-
-    def score(self, x: np.ndarray | torch.Tensor, source: str = "the beats") -> Any:
-        """Anomaly score of each beat, higher = more abnormal.
-
-        Args:
-            x: Raw beats, shape ``(n, seq_len)``, or one beat of shape ``(seq_len,)``.
-            source: What the beats are, for error messages.
-
-        Returns:
-            Scores of shape ``(n,)`` (``(1,)`` for one beat): a tensor for tensor input, else a
-            float32 NumPy array.
+    def decision_function(self, x: Any, source: str = "the beats") -> np.ndarray:
+        """Anomaly score of each raw beat (``(n, seq_len)``, or one beat), higher = more abnormal.
 
         Raises:
-            DataFormatError: Wrong beat length, or NaN / infinite values.
+            DataFormatError: Wrong beat length, NaN values, or a model whose score needs the
+                beats' timing (trained on a recording: use :meth:`detect`).
         """
-        scores = self.score_tensor(self._as_beats(x, source))
-        return scores if isinstance(x, torch.Tensor) else scores.numpy()
+        from ecg_anomaly.anomaly.scoring import score_beats
+        from ecg_anomaly.data.arrays import as_beats
 
-    def flag(self, scores: np.ndarray | torch.Tensor) -> Any:
-        """Predicted labels from scores: 1 (abnormal) where ``score >= threshold``, else 0."""
-        if np.isnan(self.threshold):
-            msg = "this checkpoint has no fitted threshold; set one (predict: threshold=<value>)"
+        model = self._fitted()
+        beats = as_beats(x, source)
+        if beats.shape[1] != self.seq_len:
+            msg = (
+                f"{source}: beats of shape {beats.shape}, but the model expects (n, "
+                f"{self.seq_len}). Resample the beats to {self.seq_len} values, or use a model "
+                "trained on beats of this length."
+            )
+            raise DataFormatError(msg)
+        if any(t.fitted and t.features for t in model.post.terms.values()):
+            msg = (
+                f"{source}: this model scores beats with their timing (trained on a recording); "
+                "score a whole signal with detect(signal, fs) instead"
+            )
+            raise DataFormatError(msg)
+        raw = score_beats(model, torch.from_numpy(beats), "beats", batch_size=self.batch_size)
+        return model.post.apply_split(raw).scores
+
+    def score(self, x: Any, source: str = "the beats") -> np.ndarray:
+        """The same as :meth:`decision_function`."""
+        return self.decision_function(x, source)
+
+    def predict(self, x: Any, source: str = "the beats") -> np.ndarray:
+        """1 (abnormal) where a beat's score is at or above the threshold, else 0.
+
+        Raises:
+            CheckpointError: The model has no fitted threshold (give one with
+                :meth:`set_threshold`).
+        """
+        post = self._fitted().post
+        if not post.fitted:
+            msg = (
+                "this model has no fitted threshold, so it cannot flag beats: set one with "
+                "set_threshold(value) (ecg-anomaly-predict: threshold=manual threshold.value=...)"
+            )
             raise CheckpointError(msg)
-        return flag(
-            scores if isinstance(scores, torch.Tensor) else np.asarray(scores), self.threshold
-        )
+        return np.asarray(post.flag(self.decision_function(x, source)))
 
-    def predict(self, x: np.ndarray | torch.Tensor, source: str = "the beats") -> Any:
-        """Predicted label of each beat: 1 = abnormal, 0 = normal (same type as :meth:`score`)."""
-        return self.flag(self.score(x, source))
+    def set_threshold(self, value: float) -> None:
+        """Replace the deciding threshold by a fixed value (extra thresholds stay)."""
+        self._fitted().post.set_thresholds(float(value))
+
+    def fit_predict(self, x: Any, y: Any = None) -> np.ndarray:
+        """Fit, then flag the training beats."""
+        return self.fit(x, y).predict(x)
 
     def detect(
         self,
-        signal: np.ndarray,
-        fs: float,
+        signal: Any,
+        fs: float | None = None,
         *,
         annotations: Any = None,
         window: str | None = None,
-        threshold: float | None = None,
-    ) -> Any:
-        """Find, cut, score and flag the beats of an ECG signal (needs the recordings extra).
+        threshold: Any = None,
+    ) -> Detection:
+        """Find, cut, score and flag the beats of an ECG signal (the recordings extra).
 
         Args:
-            signal: One channel's samples (1-D).
-            fs: Sampling rate in Hz (100-1000).
-            annotations: Reference beats, an :class:`~ecg_anomaly.recordings.Annotations`
-                (the metrics then measure the detection).
+            signal: One channel's samples (1-D), or a ``wfdb.Record`` (``wfdb.rdrecord``).
+            fs: Sampling rate in Hz (not needed with a ``wfdb.Record``).
+            annotations: Reference beats: a ``wfdb.Annotation`` (``wfdb.rdann``) or ours (the
+                metrics then measure the detection).
             window: How beats are cut; None: the model's (``ecg5000`` for ECG5000 models).
-            threshold: A fixed threshold; None: the model's (trained on a recording), else a
-                percentile of the signal's own scores.
-
-        Returns:
-            A :class:`~ecg_anomaly.recordings.detection.RecordingDetection`: ``table()`` gives
-            one row per beat (time, RR, scores, flag), ``metrics`` the numbers.
+            threshold: A number fixes the threshold; a threshold rule is fitted on this
+                signal's beats; None: the model's where it applies (see ``ecg-anomaly-detect``).
         """
-        from ecg_anomaly.recordings import recording_from_array
-        from ecg_anomaly.recordings.detection import detect_beats
+        from ecg_anomaly.anomaly.thresholds import ManualThreshold, Threshold
+        from ecg_anomaly.detect import score_recording
+        from ecg_anomaly.outputs import beat_table, run_results
+        from ecg_anomaly.recordings.interop import annotations_from, recording_from_wfdb
+        from ecg_anomaly.recordings.io import recording_from_array
 
-        recording = recording_from_array(signal, fs, annotations=annotations)
-        window = window or self.window
-        return detect_beats(
-            self.model, recording, window=window, threshold=threshold, batch_size=self.batch_size
+        model = self._fitted()
+        if hasattr(signal, "p_signal"):
+            recording = recording_from_wfdb(signal, annotations)
+        else:
+            if fs is None:
+                msg = "detect(signal, fs): give the sampling rate fs (Hz) of the signal"
+                raise DataFormatError(msg)
+            recording = recording_from_array(signal, fs, annotations_from(annotations))
+        rule = threshold if isinstance(threshold, Threshold | None) else ManualThreshold(threshold)
+        datamodule, info, warnings = score_recording(
+            model, recording, self.saved, window=window, rule=rule, batch_size=self.batch_size
         )
+        main = next(iter(model.evaluations.values()))
+        metrics = run_results(model, datamodule, info)
+        metrics["warnings"] = [*warnings, *metrics["warnings"]]
+        return Detection(beat_table(main, datamodule, model.post.columns(main)), metrics)
 
-    def set_threshold(self, value: float) -> None:
-        """Replace the saved deciding threshold (e.g. a manual value)."""
-        self.model.set_thresholds(float(value))
+    # -- saving ----------------------------------------------------------------------------
 
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the detector as an ecg-anomaly checkpoint (``load_detector`` reads it back)."""
+        from ecg_anomaly.utils.results import atomic_path
 
-def read_checkpoint(path: str | os.PathLike, key: str = "ckpt_path") -> dict[str, Any]:
-    """Read a checkpoint safely (tensors and plain values only).
+        model = self._fitted()
+        ckpt: dict[str, Any] = {
+            "state_dict": model.state_dict(),
+            "hyper_parameters": dict(model.hparams),
+        }
+        model.on_save_checkpoint(ckpt)
+        if self.saved is not None:
+            ckpt["datamodule"] = self.saved.state
+        path = Path(path).expanduser()
+        with atomic_path(path) as tmp:
+            torch.save(ckpt, tmp)
+        return path
 
-    Args:
-        path: The checkpoint file.
-        key: The config key it came from, for messages.
+    def export(self, path: str | os.PathLike, format: str = "onnx") -> Path:
+        """Write the detector as one graph for other runtimes (``onnx`` or ``torch``).
 
-    Returns:
-        The checkpoint dict (with ``state_dict``).
+        See :func:`ecg_anomaly.export.export_detector` and ``docs/export.md``.
+        """
+        from ecg_anomaly.export.files import export_detector
 
-    Raises:
-        CheckpointError: Missing, unreadable, unsafe, or not a Lightning checkpoint.
-    """
-    path = Path(path).expanduser()
-    where = f"{key}={path}"
-    if not path.is_file():
-        msg = f"{where}: checkpoint not found (relative paths start from {Path.cwd()})"
-        raise CheckpointError(msg)
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
-        if "Unsupported global" not in str(err):  # junk bytes, not a pickled object
-            msg = f"{where} is not a readable PyTorch checkpoint ({_first_line(err)})"
-            raise CheckpointError(msg) from None
-        msg = (
-            f"{where} holds Python objects other than tensors and plain values, so it was not "
-            "loaded: unpickling them could run arbitrary code. ecg-anomaly checkpoints never "
-            "contain such objects; only load checkpoints written by ecg-anomaly-train."
+        return export_detector(self._fitted(), path, format).path
+
+    def __repr__(self) -> str:
+        if self.model is None:
+            return f"Detector(experiment={self.experiment!r}, not fitted)"
+        rule = self.model.post.describe().get("threshold_rule", "set by hand")
+        return (
+            f"Detector(experiment={self.experiment!r}, model={type(self.model).__name__}, "
+            f"seq_len={self.seq_len}, threshold={self.threshold_:.6g} ({rule}))"
         )
-        raise CheckpointError(msg) from None
-    except Exception as err:  # a truncated or foreign file fails in many ways inside torch.load
-        msg = (
-            f"{where} is not a readable PyTorch checkpoint ({_first_line(err)}); "
-            "give a checkpoint written by ecg-anomaly-train"
-        )
-        raise CheckpointError(msg) from None
-    if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
-        msg = f"{where} is not a Lightning checkpoint (no state_dict)"
-        raise CheckpointError(msg)
-    return ckpt
-
-
-def _first_line(err: BaseException) -> str:
-    return str(err).splitlines()[0] if str(err) else type(err).__name__
-
-
-def data_settings(ckpt: dict[str, Any]) -> tuple[dict[str, Any] | None, np.ndarray | None]:
-    """The data settings that cut a checkpoint's splits, and its training-beat fingerprints.
-
-    Returns:
-        ``(settings, fingerprints)``; ``(None, None)`` for a checkpoint saved without a data
-        module.
-    """
-    from ecg_anomaly.data.datamodule import SETTINGS_KEY
-
-    for value in ckpt.values():
-        if isinstance(value, dict) and SETTINGS_KEY in value:
-            fingerprints = value.get("train_fingerprints")
-            fp = None if fingerprints is None else np.asarray(fingerprints.numpy())
-            return dict(value[SETTINGS_KEY]), fp
-    return None, None
-
-
-def model_class(class_path: object, source: str = "the checkpoint") -> type:
-    """The model class a checkpoint names, if it is allowed.
-
-    Args:
-        class_path: ``"ecg_anomaly.models.<module>.<Class>"``.
-        source: Where the path comes from, for the message.
-
-    Returns:
-        The class, a subclass of ``AnomalyModel`` defined in ``ecg_anomaly.models``.
-
-    Raises:
-        CheckpointError: The path names anything else.
-    """
-    from ecg_anomaly.models.base import AnomalyModel
-
-    refused = (
-        f"{source} names the model class {class_path!r}; only subclasses of AnomalyModel in "
-        f"the {MODELS_PACKAGE} package are loaded"
-    )
-    if not isinstance(class_path, str) or not _DOTTED.match(class_path):
-        raise CheckpointError(refused)
-    module_name, _, name = class_path.rpartition(".")
-    if not module_name.startswith(MODELS_PACKAGE + ".") and module_name != MODELS_PACKAGE:
-        raise CheckpointError(refused)
-    try:
-        cls = getattr(importlib.import_module(module_name), name)
-    except (ImportError, AttributeError):
-        msg = f"{refused}; {class_path} does not exist in this version of ecg-anomaly"
-        raise CheckpointError(msg) from None
-    inside = getattr(cls, "__module__", "").startswith(MODELS_PACKAGE)
-    if not (inspect.isclass(cls) and issubclass(cls, AnomalyModel) and inside):
-        raise CheckpointError(refused)
-    return cls
-
-
-def model_from_checkpoint(
-    ckpt: dict[str, Any], path: str, map_location: str | torch.device = "cpu"
-) -> Any:
-    """The model a checkpoint dict holds (see :func:`read_checkpoint`), in eval mode."""
-    from ecg_anomaly.models.base import CHECKPOINT_KEY
-
-    info = ckpt.get(CHECKPOINT_KEY)
-    if not isinstance(info, dict) or "class_path" not in info:
-        msg = f"{path} was not written by ecg-anomaly-train (no {CHECKPOINT_KEY!r} entry)"
-        raise CheckpointError(msg)
-    cls = model_class(info["class_path"], str(path))
-    hparams = dict(ckpt.get("hyper_parameters") or {})
-    try:
-        model = cls(**hparams)
-        model.on_load_checkpoint(ckpt)
-        model.load_state_dict(ckpt["state_dict"])
-    except (TypeError, RuntimeError, ValueError) as err:
-        msg = f"{path} does not match {cls.__name__} of this ecg-anomaly version: {err}"
-        raise CheckpointError(msg) from None
-    return model.to(map_location).eval()
 
 
 def load_detector(
@@ -283,20 +283,17 @@ def load_detector(
     """Load a trained detector from an ecg-anomaly checkpoint, safely.
 
     Args:
-        path: A checkpoint written by ``ecg-anomaly-train`` (``checkpoints/model.ckpt``).
+        path: A checkpoint written by ``ecg-anomaly-train`` or :meth:`Detector.save`.
         map_location: Device to score on.
         batch_size: Beats per forward pass.
-
-    Returns:
-        A :class:`Detector` whose ``score``/``predict`` take raw beats.
 
     Raises:
         CheckpointError: The file is missing, holds arbitrary Python objects, or names a model
             class outside ``ecg_anomaly.models``.
     """
-    path = Path(path).expanduser()
-    ckpt = read_checkpoint(path)
-    saved, _ = data_settings(ckpt)
-    window = saved.get("window") if saved and saved.get("source") == "recording" else None
-    model = model_from_checkpoint(ckpt, str(path), map_location)
-    return Detector(model, batch_size=batch_size, window=window)
+    from ecg_anomaly.checkpoints import load_model, saved_data
+
+    model, ckpt = load_model(path, map_location)
+    detector = Detector.from_model(model, batch_size)
+    detector.saved = saved_data(ckpt)
+    return detector

@@ -1,7 +1,10 @@
-"""The files of a run, all written from its evaluations: metrics, scores, report and plots.
+"""The one writer of a scored set: per-beat table, ``metrics.json``, report and plots, console.
 
-``metrics.json`` holds the flat results, ``scores.csv`` one row per beat of the evaluated split,
-``report.md`` the tables, warnings and plots; the console gets the same table.
+Training, eval, predict and detect all end here, with the model that evaluated the set (its
+:attr:`~ecg_anomaly.models.base.AnomalyModel.evaluations`, post-processing and loss history)
+and the data module that served it (its description, warnings and per-beat columns). Every file
+is written from the same evaluation, each atomically (a temporary file renamed when complete),
+so an interrupted run never leaves a half-written file that looks finished.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ecg_anomaly.anomaly.evaluation import DECIDING, Evaluation
-from ecg_anomaly.utils.results import format_table, write_json
+from ecg_anomaly.utils.results import atomic_path, format_table, write_json
 
 log = logging.getLogger(__name__)
 
@@ -25,216 +28,177 @@ FILES = {
     "metrics.json": "every metric of this run (flat JSON; abnormal is the positive class).",
     "scores.csv": "one row per scored beat: `index` (row in the data file), `label` (0 normal, 1 "
     "abnormal, where known), `class` (the source's class code, where known), `score` (higher = "
-    "more abnormal), `flag` (1 = flagged abnormal: score >= threshold); with timing in the "
-    "score (recordings) also `shape` (the model's score alone) and `prematurity`.",
+    "more abnormal), `flag` (1 = flagged abnormal: score >= threshold); with score terms "
+    "(recordings) also `shape` (the model's own score), its parts and the beat's features.",
+    "beats.csv": "one row per detected beat: `time` (s), `sample`, `rr_prev`/`rr_next` (s), "
+    "`prematurity`, `shape` (the model's score), `score` (with timing), `flag` (1 = abnormal), "
+    "`type` (V ventricular / S supraventricular, flagged beats), `votes` (R-peak detectors "
+    "that agreed), `symbol`, `aami` and `label` of the matched annotation.",
+    "annotations.flag": "the flagged beats as a WFDB annotation file (`wfdb.rdann(record, "
+    "'flag')`): `V` and `S` as typed, at each beat's R peak.",
 }
 
 
 def run_results(
-    evaluations: Mapping[str, Evaluation],
-    thresholds: Mapping[str, float],
-    *,
-    model: str,
-    fit: Mapping[str, Any],
-    data: Mapping[str, Any],
+    model: Any,
+    datamodule: Any,
     info: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """The flat results of a run (``metrics.json``).
+    """The flat results of a tested model (``metrics.json``).
 
     Args:
-        evaluations: The evaluated splits, the main one first.
-        thresholds: ``"threshold"`` (deciding) and the extras by name.
-        model: The model's class name.
-        fit: What fitting recorded: ``epochs``, ``seconds``, ``losses``, ``warnings``.
-        data: The data module's description (split sizes, ...), keys prefixed ``data/``.
-        info: Extra entries (``seed``, ``experiment``, ``checkpoint``, ...).
+        model: The model after ``trainer.test`` (evaluations, post-processing, history).
+        datamodule: Its data module (``describe()``, ``warnings``).
+        info: Entries of the run (``seed``, ``experiment``, ``checkpoint``, times...).
     """
+    evaluations: Mapping[str, Evaluation] = model.evaluations
     results: dict[str, Any] = {}
     for ev in evaluations.values():
         results |= ev.metrics
+    thresholds = model.post.thresholds
     results["threshold"] = thresholds[DECIDING]
     results |= {f"threshold/{k}": v for k, v in thresholds.items() if k != DECIDING}
+    results |= model.post.describe()
+    data = datamodule.describe() if hasattr(datamodule, "describe") else {}
     results |= {
-        "positive_class": "abnormal (label 1)",
-        "model": model,
+        "positive_class": data.pop("positive_class", "abnormal (label 1)"),
+        "model": type(model).__name__,
         "split": next(iter(evaluations)),
         "warnings": [
-            *fit.get("warnings", []),
+            *getattr(datamodule, "warnings", []),
+            *model.fit_warnings,
+            *model.learning_warnings(),
             *(w for ev in evaluations.values() for w in ev.warnings),
         ],
     }
-    if "epochs" in fit:
-        results["epochs"] = fit["epochs"]
+    if model.history:
+        last = model.history[-1]
+        results["epochs"] = int(last["epoch"]) + 1
+        # the last epoch's losses; a plot-only curve (LossCurve) is not a result
+        results |= {k: v for k, v in last.items() if k != "epoch" and not k.startswith("curve/")}
     results |= {f"data/{k}": v for k, v in data.items()}
-    results |= dict(fit.get("losses", {}))
-    results |= dict(info)
-    if "seconds" in fit:
-        results["time/fit_seconds"] = fit["seconds"]
-    return results
+    return results | dict(info)
 
 
-def write_scores_csv(path: str | os.PathLike, evaluation: Evaluation) -> Path:
-    """One row per beat: ``index[,label][,class],score,flag`` (full precision scores)."""
+def beat_table(
+    evaluation: Evaluation, datamodule: Any = None, columns: Mapping[str, Any] | None = None
+) -> Any:
+    """One row per scored beat (``scores.csv`` / ``beats.csv``) as a pandas DataFrame.
+
+    Args:
+        evaluation: The evaluated split.
+        datamodule: Its data module; its ``beat_table(rows)`` columns come first (recordings).
+        columns: More per-beat columns (the post-processing's, e.g. ``type``).
+    """
     import pandas as pd
 
     s = evaluation.scores
-    columns: dict[str, Any] = {"index": np.asarray(s.rows)}
+    table: dict[str, Any] = {"index": np.asarray(s.rows)}
+    described = getattr(datamodule, "beat_table", None)
+    if callable(described):
+        table |= {k: np.asarray(v) for k, v in described(s.rows).items()}
     if s.labels is not None:
-        columns["label"] = np.asarray(s.labels, dtype=np.int64)
+        table["label"] = np.asarray(s.labels, dtype=np.int64)
     if s.classes is not None:
-        columns["class"] = np.asarray(s.classes, dtype=np.int64)
-    columns["score"] = np.asarray(s.scores, dtype=np.float64)
-    columns["flag"] = evaluation.deciding_flags
-    columns |= {k: np.asarray(v) for k, v in s.extras.items()}  # e.g. shape, prematurity
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(columns).to_csv(path, index=False, float_format="%.9g")
-    return path
+        table["class"] = np.asarray(s.classes, dtype=np.int64)
+    table |= {k: np.asarray(v) for k, v in s.extras.items()}
+    table["score"] = np.asarray(s.scores, dtype=np.float64)
+    table["flag"] = evaluation.deciding_flags
+    table |= dict(columns or {})
+    frame = pd.DataFrame(table)
+    unscored = getattr(datamodule, "unscored_rows", None)
+    rows = unscored(s.split) if callable(unscored) else []
+    if len(rows):  # listed beats the split's scores leave out (a recording's ends): no score
+        frame["scored"] = 1
+        listed = {"index": rows, **datamodule.beat_table(rows), "scored": 0, "flag": 0}
+        frame = pd.concat([frame, pd.DataFrame(listed)], ignore_index=True)
+        frame = frame.sort_values("index", kind="stable", ignore_index=True)
+    return frame
 
 
-def console_table(evaluations: Mapping[str, Evaluation], title: str) -> str:
-    """The headline metrics of the main evaluation (deciding and extra thresholds)."""
-    main = next(iter(evaluations.values()))
+def write_table(path: str | os.PathLike, table: Any) -> Path:
+    """Write a DataFrame as CSV atomically, at full precision."""
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.9g")
+    return Path(path)
+
+
+def console_table(evaluation: Evaluation, title: str) -> str:
+    """The headline metrics of an evaluation (deciding and extra thresholds)."""
     table: dict[str, Any] = {}
-    for name in main.thresholds:
-        table |= main.table(name)
+    for name in evaluation.thresholds:
+        table |= evaluation.table(name)
     return format_table(table, title=title)
 
 
-def write_outputs(
+def write_results(
     out_dir: str | os.PathLike,
+    model: Any,
+    datamodule: Any,
     *,
-    results: Mapping[str, Any],
-    evaluations: Mapping[str, Evaluation],
-    figure_data: Any | None = None,
-    formats: Sequence[str] = ("png",),
-    title: str = "",
+    info: Mapping[str, Any] | None = None,
     warnings: Sequence[str] = (),
-) -> dict[str, Path]:
-    """Write ``scores.csv``, ``metrics.json`` and (given figure data) ``plots/`` and ``report.md``.
-
-    Args:
-        out_dir: The run folder.
-        results: The flat results (``metrics.json``).
-        evaluations: The evaluations, the main one first (``val`` may follow).
-        figure_data: A :class:`~ecg_anomaly.plots.report.FigureData`; None skips the report.
-        formats: Plot file formats.
-        title: Experiment, model and seed, for the report's and the figures' titles.
-        warnings: Sanity checks that failed, shown at the top of ``report.md``.
-
-    Returns:
-        The files written, by name.
-    """
-    out_dir = Path(out_dir)
-    main = next(iter(evaluations.values()))
-    files = {"scores": write_scores_csv(out_dir / "scores.csv", main)}
-    if figure_data is not None:
-        from ecg_anomaly.plots.report import draw_figures, write_report_md
-
-        started = time.perf_counter()
-        figures = draw_figures(figure_data, out_dir / "plots", formats, title)
-        tables = {
-            ("Metrics" if name == "threshold" else f"Metrics with threshold {name}"): main.table(
-                name
-            )
-            for name in main.thresholds
-        }
-        tables |= {
-            f"Metrics of the {k} split": ev.table()
-            for k, ev in evaluations.items()
-            if ev is not main
-        }
-        files["report"] = write_report_md(
-            out_dir / "report.md",
-            title=f"Run report: {title}" if title else "Run report",
-            evaluation=main,
-            warnings=warnings,
-            tables=tables,
-            figures=figures,
-            files=FILES,
-        )
-        files |= figures
-        log.info("Report written to %s in %.1f s", files["report"], time.perf_counter() - started)
-    files["metrics"] = write_json(out_dir / "metrics.json", results)
-    print(console_table(evaluations, title or "metrics"))
-    print(f"Results in {out_dir}")
-    return files
-
-
-def write_detection(
-    out_dir: Path,
-    result: Any,
-    *,
     report: bool = True,
     formats: Sequence[str] = ("png",),
-    strip_seconds: float = 10.0,
-    files: Mapping[str, str] | None = None,
-) -> dict[str, Path]:
-    """Write a recording's detection: ``beats.csv``, ``metrics.json``, ``report.md``, plots.
+    latent: str | None = "pca",
+    table_name: str | None = None,
+    title: str = "",
+    notebook: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Write everything a tested model's evaluation gives, and print its table.
 
     Args:
         out_dir: The run folder.
-        result: A :class:`~ecg_anomaly.recordings.detection.RecordingDetection`.
+        model: The model after ``trainer.test`` (``model.evaluations`` set).
+        datamodule: The data module that served the tested split.
+        info: Entries of the run for ``metrics.json``.
+        warnings: More warnings of the run (shown first, and logged).
         report: Also draw the plots and write ``report.md``.
         formats: Plot file formats.
-        strip_seconds: Length of each strip of the recording.
-        files: What each file holds, for ``report.md``.
-    """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = {"beats": out_dir / "beats.csv"}
-    result.table().to_csv(written["beats"], index=False, float_format="%.9g")
-    metrics = result.metrics
-    if report:
-        from ecg_anomaly import plots
-        from ecg_anomaly.plots import recording as rp
-        from ecg_anomaly.plots.report import write_report_md
+        latent: Latent-space projection of the report (``pca``, ``tsne``, ``umap``, None).
+        table_name: The per-beat file (default: the data module's ``table_name``, else
+            ``scores.csv``); a path outside the run folder is allowed (predict's ``output``).
+        title: Experiment, model and seed, for the report's and the figures' titles.
+        notebook: The recipe's notebook figures to draw too (``notebook_figures``).
 
-        ev, beats = result.evaluation, result.beats
-        s, flags = ev.scores, ev.deciding_flags
-        starts = rp.strip_starts(beats.time, s.scores, flags, strip_seconds)
-        figures = {
-            "strips": rp.plot_strips(
-                result.signal,
-                beats.fs,
-                beats.time,
-                flags,
-                s.scores,
-                starts,
-                strip_seconds,
-                beats.symbol,
-            ),
-            "scores_over_time": rp.plot_scores_over_time(
-                beats.time, s.scores, ev.threshold, s.labels
-            ),
-            "mean_beats": rp.plot_mean_beats(beats.x, flags),
-        }
-        title = f"{metrics.get('model', '')} on {Path(str(metrics.get('record', ''))).name}"
-        saved = {
-            k: plots.save(f, out_dir / "plots" / k, formats, title) for k, f in figures.items()
-        }
-        detection = {k: v for k, v in metrics.items() if k.startswith("beats/")}
-        detection |= {"n_beats": metrics["n_beats"], "polarity": metrics["polarity"]}
-        written["report"] = write_report_md(
-            out_dir / "report.md",
-            title=f"Detection report: {title}",
-            evaluation=ev,
-            warnings=metrics.get("warnings", []),
-            tables={
-                "Beat detection (against the annotations, 150 ms)": detection,
-                "Abnormal beats (annotated S, V, F, Q)": ev.table(),
-            },
-            figures=saved,
-            files=dict(files or {}),
+    Returns:
+        The flat results written to ``metrics.json``.
+    """
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = run_results(model, datamodule, info or {})
+    results["warnings"] = [*warnings, *results["warnings"]]
+    for warning in warnings:
+        log.warning(warning)
+    main = next(iter(model.evaluations.values()))
+    name = table_name or getattr(datamodule, "table_name", "scores.csv")
+    table = beat_table(main, datamodule, model.post.columns(main))
+    write_table(out_dir / name, table)
+    exporter = getattr(datamodule, "export_flags", None)
+    if callable(exporter):
+        exported = exporter(out_dir, table)
+        results |= {f"files/{k}": str(v) for k, v in exported.items()}
+    if report:
+        from ecg_anomaly.plots.report import write_report
+
+        report_path = write_report(
+            out_dir,
+            model,
+            datamodule,
+            results,
+            formats=formats,
+            latent=latent,
+            title=title,
+            files=FILES,
+            table_name=Path(name).name,
+            notebook=notebook,
         )
-        written |= saved
-    written["metrics"] = write_json(out_dir / "metrics.json", metrics)
-    shown = {
-        k: v for k, v in metrics.items() if k.startswith(("beats/", "test/")) and "/n_" not in k
-    }
-    print(
-        format_table(
-            {**shown, "threshold": metrics["threshold"]}, title=f"{metrics['n_beats']} beats"
-        )
-    )
+        log.info("Report written to %s", report_path)
+    results["time/write_seconds"] = time.perf_counter() - started  # all but metrics.json
+    write_json(out_dir / "metrics.json", results)
+    log.info("Wrote %s (%d beats), metrics.json%s in %.1f s", name, len(table),
+             ", report.md and plots" if report else "", time.perf_counter() - started)  # fmt: skip
+    print(console_table(main, title or "metrics"))
     print(f"Results in {out_dir}")
-    return written
+    return results

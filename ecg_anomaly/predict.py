@@ -1,11 +1,11 @@
 """Score new beats with a saved model: ``ecg-anomaly-predict``.
 
 Reads a CSV (with or without a label column), a UCR ``.txt``/``.tsv`` or a ``.npy`` file,
-scores it once with the checkpoint's normalisation, flags it with the checkpoint's threshold
-(:func:`~ecg_anomaly.anomaly.evaluation.evaluate`, as training and eval do), writes one row per
-beat (``index``, ``label`` if the file has labels, ``class`` if it has class codes, ``score``,
-``flag`` = 1 abnormal / 0 normal) and prints a JSON summary. Input whose beats have the wrong
-length or hold NaN values is refused with a message and exit code 2.
+scores every beat once with the model's own test loop (its normalisation and post-processing,
+as training and eval do), writes one row per beat to ``output`` (``index``, ``label`` if the
+file has labels, ``class`` if it has class codes, ``score``, ``flag`` = 1 abnormal / 0 normal)
+and ``metrics.json`` to the run folder, and prints a JSON summary. Input whose beats have the
+wrong length or hold NaN values is refused with a message and exit code 2.
 
 Examples:
     ecg-anomaly-predict ckpt_path=.../checkpoints/model.ckpt input=new_beats.csv output=out.csv
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -35,46 +36,61 @@ def predict(cfg: DictConfig) -> dict[str, Any]:
     Returns:
         The summary printed as JSON.
     """
-    import torch
-
-    from ecg_anomaly.anomaly.evaluation import evaluate
-    from ecg_anomaly.anomaly.scoring import SplitScores, score_beats
+    from ecg_anomaly.apply import rule_from_config, test_saved
+    from ecg_anomaly.checkpoints import load_model, saved_data
+    from ecg_anomaly.data import ECG5000DataModule
     from ecg_anomaly.data.fingerprints import training_beats_among
-    from ecg_anomaly.data.parsing import read_beats
-    from ecg_anomaly.detector import data_settings, model_from_checkpoint, read_checkpoint
-    from ecg_anomaly.outputs import write_scores_csv
+    from ecg_anomaly.outputs import write_results
+    from ecg_anomaly.runs import claim_for
 
     ckpt_path = Path(cfg.ckpt_path).expanduser().absolute()
-    ckpt = read_checkpoint(ckpt_path)
-    model = model_from_checkpoint(ckpt, str(ckpt_path))
-    if cfg.get("threshold_value") is not None:
-        model.set_thresholds(float(cfg.threshold_value))
-    seq_len = int(model.normalizer.shift.numel())
-    beats = read_beats(cfg.input, cfg.layout, seq_len=seq_len)
-    scored = score_beats(model, torch.from_numpy(beats.x), Path(beats.path).name, cfg.batch_size)
-    scored = SplitScores(scored.split, scored.scores, beats.y, beats.classes, scored.rows)
-    evaluation = evaluate(scored, model.thresholds)
-    output = write_scores_csv(cfg.output, evaluation)
-    flags = evaluation.deciding_flags
-    _, fingerprints = data_settings(ckpt)
-    shared = training_beats_among(beats.x, fingerprints)
-    if shared:
-        log.warning("%d of the %d beats are beats this model was trained on", shared, len(flags))
-    summary: dict[str, Any] = {
-        "input": str(beats.path),
-        "layout": beats.layout,
-        "output": str(Path(output).absolute()),
-        "checkpoint": str(ckpt_path),
+    model, ckpt = load_model(ckpt_path)
+    saved = saved_data(ckpt)
+    datamodule = ECG5000DataModule(
+        path=cfg.input,
+        layout=cfg.layout,
+        download=False,
+        test_split="all",
+        seq_len=int(model.hparams.seq_len),
+        eval_batch_size=cfg.batch_size,
+    )
+    with claim_for(cfg):
+        test_saved(model, datamodule, rule=rule_from_config(cfg))
+        beats = datamodule.beats
+        shared = training_beats_among(beats.x, saved.fingerprints if saved else None)
+        if shared:
+            log.warning(
+                "%d of the %d beats are beats this model was trained on", shared, len(beats)
+            )
+        output = Path(cfg.output).expanduser().absolute()
+        info = {
+            "input": str(beats.path),
+            "layout": beats.layout,
+            "checkpoint": str(ckpt_path),
+            "overlaps_training": None if shared is None else shared > 0,
+        }
+        results = write_results(
+            cfg.paths.output_dir,
+            model,
+            datamodule,
+            info=info,
+            report=bool(cfg.report),
+            table_name=str(output),
+            title=f"predict with {ckpt_path.name}",
+        )
+    flags = model.evaluations["all"].deciding_flags
+    summary = {
+        **info,
+        "output": str(output),
         "model": type(model).__name__,
-        "threshold": evaluation.threshold,
+        "threshold": results["threshold"],
         "beats": len(flags),
         "flagged_abnormal": int(flags.sum()),
         "flagged_fraction": float(flags.mean()),
-        "overlaps_training": None if shared is None else shared > 0,
     }
     if beats.y is not None:
         summary["labelled_abnormal"] = int(beats.y.sum())
-        summary["accuracy"] = float(evaluation.metrics[f"{scored.split}/accuracy"])
+        summary["accuracy"] = float(results["all/accuracy"])
     return summary
 
 
@@ -82,13 +98,20 @@ register_search_path_plugin()  # $ECG_ANOMALY_CONFIG_DIR, whatever the install
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="predict")
-def main(cfg: DictConfig) -> None:
-    """Console entry point: bad input ends with a message and exit code 2, not a traceback."""
+def _main(cfg: DictConfig) -> None:
     from ecg_anomaly.cli import run_task
 
     summary = run_task(predict, cfg)
     if isinstance(summary, dict):
         print(json.dumps(summary, indent=2))
+
+
+def main() -> None:
+    """Console entry point: bad input ends with a message and exit code 2, not a traceback."""
+    from ecg_anomaly.cli import check_group_values
+
+    check_group_values(sys.argv[1:])
+    _main()
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ import json
 import os
 import shutil
 import socket
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,9 @@ RESULTS = (
     "metrics.json",
     "failure.json",
     "scores.csv",
+    "beats.csv",
+    "predictions.csv",
+    "*.flag",
     "report.md",
     "plots",
     "checkpoints",
@@ -107,12 +111,12 @@ def release(path: Path) -> None:
 
 
 def _clean(path: Path) -> None:
-    for name in RESULTS:
-        target = path / name
-        if target.is_dir():
-            shutil.rmtree(target)
-        else:
-            target.unlink(missing_ok=True)
+    for pattern in RESULTS:
+        for target in path.glob(pattern):
+            if target.is_dir():
+                shutil.rmtree(target)
+            else:
+                target.unlink(missing_ok=True)
 
 
 def _same_run(saved: Sequence[str], given: Sequence[str]) -> list[str]:
@@ -219,3 +223,28 @@ def save_run_config(path: Path, cfg: DictConfig, overrides: Sequence[str]) -> Pa
     settings = {"overrides": list(overrides), "config": run_settings(cfg)}
     OmegaConf.save(OmegaConf.create(settings), out)
     return out
+
+
+def run_overrides() -> list[str]:
+    """The command-line overrides of this run, as Hydra recorded them."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return []
+    return list(HydraConfig.get().overrides.task)
+
+
+@contextmanager
+def claim_for(cfg: DictConfig) -> Iterator[RunFolder]:
+    """Hold the run folder of an eval, predict or detect run while it works.
+
+    The same rules as training's: a folder in use is refused, a finished run's folder is not
+    overwritten unless ``overwrite=true``, and what a failed run left is cleaned first.
+    """
+    out_dir = Path(cfg.paths.output_dir)
+    overrides = [o for o in run_overrides() if not o.startswith("overwrite=")]
+    folder = claim(out_dir, overrides, resume=False, overwrite=bool(cfg.get("overwrite")))
+    try:
+        yield folder
+    finally:
+        release(out_dir)

@@ -45,13 +45,22 @@ MAIN_METRICS = (
 )
 
 
-def write_failure(output_dir: str | Path, error: BaseException, overrides: Sequence[str]) -> Path:
-    """Record a failed job in ``<output_dir>/failure.json`` (with its traceback).
+def write_failure(
+    output_dir: str | Path,
+    error: BaseException,
+    overrides: Sequence[str],
+    *,
+    status: str = "failed",
+    rerun: str | None = None,
+) -> Path:
+    """Record a failed or interrupted run in ``<output_dir>/failure.json`` (with its traceback).
 
     Args:
-        output_dir: The job's folder.
+        output_dir: The run's folder.
         error: The exception that ended it.
-        overrides: The job's command-line overrides.
+        overrides: The run's command-line overrides.
+        status: ``failed`` or ``interrupted``.
+        rerun: The command that resumes or reruns it.
 
     Returns:
         The path of the record.
@@ -59,9 +68,10 @@ def write_failure(output_dir: str | Path, error: BaseException, overrides: Seque
     from ecg_anomaly.utils.results import write_json
 
     record = {
-        "status": "failed",
+        "status": status,
         "error": f"{type(error).__name__}: {error}",
         "overrides": list(overrides),
+        "rerun": rerun,
         "traceback": "".join(traceback.format_exception(error)),
     }
     return write_json(Path(output_dir) / FAILURE_FILE, record)
@@ -99,7 +109,12 @@ def collect_jobs(sweep_dir: str | Path) -> list[dict[str, Any]]:
         if name == "." or name.startswith(".submitit"):
             continue
         overrides_file = job_dir / ".hydra" / "overrides.yaml"
-        overrides = list(OmegaConf.load(overrides_file)) if overrides_file.is_file() else []
+        # as written: an override may hold an interpolation of a job's key (data.record=${record})
+        overrides = (
+            OmegaConf.to_container(OmegaConf.load(overrides_file), resolve=False)
+            if overrides_file.is_file()
+            else []
+        )
         metrics, failure = _read_json(job_dir / METRICS_FILE), _read_json(job_dir / FAILURE_FILE)
         record = {"job": name, "overrides": overrides, "error": None, "metrics": {}}
         if metrics is not None:

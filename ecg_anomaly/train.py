@@ -1,10 +1,11 @@
 """Train a model, fit its thresholds, test it, and save the results: ``ecg-anomaly-train``.
 
-The straight line: the data module cuts and normalises the data; the model trains; the
-:class:`~ecg_anomaly.callbacks.DetectionCallback` scores the training and validation splits once,
-fits the thresholds into the model, then evaluates the test split once and writes
-``metrics.json``, ``scores.csv``, ``report.md`` and ``plots/``; ``checkpoints/model.ckpt`` is
-the whole detector (model, normaliser, thresholds, and the data settings that cut its splits).
+The straight line: the data module cuts and normalises the data; the model trains; when fitting
+ends, the model's post-processing scores the training and validation splits once and fits the
+thresholds (:mod:`ecg_anomaly.anomaly.postprocess`); the model's test loop evaluates the test
+split once; :func:`~ecg_anomaly.outputs.write_results` writes ``metrics.json``, ``scores.csv``,
+``report.md`` and ``plots/``. ``checkpoints/model.ckpt`` is the whole detector (model,
+normaliser, post-processing, and the data settings that cut its splits).
 
 Examples:
     ecg-anomaly-train experiment=tf_tutorial_dense_ae data.path=/path/to/ecg.csv
@@ -16,7 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import sys
-import warnings
+import time
 from pathlib import Path
 from typing import Any
 
@@ -53,84 +54,6 @@ def check_config(cfg: DictConfig) -> None:
         raise ConfigError(msg)
 
 
-def run_overrides() -> list[str]:
-    """The command-line overrides of this run, as Hydra recorded them."""
-    from hydra.core.hydra_config import HydraConfig
-
-    if not HydraConfig.initialized():
-        return []
-    return list(HydraConfig.get().overrides.task)
-
-
-def build(cfg: DictConfig) -> tuple[Any, Any, Any, Any]:
-    """The data module (set up), the model, the trainer and its detection callback."""
-    import lightning as L
-
-    from ecg_anomaly.callbacks import DetectionCallback
-    from ecg_anomaly.utils.config import instantiate_group, instantiate_node
-
-    L.seed_everything(cfg.seed, workers=True, verbose=False)
-    datamodule = instantiate_node(cfg.data, "data")
-    datamodule.prepare_data()
-    datamodule.setup("fit")
-    model = instantiate_node(
-        cfg.model,
-        "model",
-        seq_len=datamodule.seq_len,
-        normalization=datamodule.normalization,
-        _convert_="all",  # plain lists in the hyper-parameters: checkpoints load weights-only
-    )
-    model.normalizer.load_state_dict(datamodule.normalizer.state_dict())
-    if cfg.get("init_weights"):
-        from ecg_anomaly.detector import read_checkpoint
-
-        model.load_state_dict(read_checkpoint(cfg.init_weights, "init_weights")["state_dict"])
-    if datamodule.normal_only is None:
-        datamodule.normal_only = not model.supervised
-
-    callbacks = instantiate_group(cfg.get("callbacks"), "callbacks")
-    loggers = instantiate_group(cfg.get("logger"), "logger")
-    detection = [cb for cb in callbacks if isinstance(cb, DetectionCallback)]
-    if len(detection) != 1:
-        msg = (
-            f"the callbacks config holds {len(detection)} DetectionCallback(s); it needs exactly "
-            "one (callbacks.detection) to fit thresholds and evaluate"
-        )
-        raise ConfigError(msg)
-    extra: dict[str, Any] = {}
-    if not sys.stderr.isatty():
-        # No terminal (a sweep's job, a batch log, a pipe): a bar would only fill the log, and
-        # refreshing it costs more than a training step of a small model.
-        from lightning.pytorch.callbacks import ProgressBar
-
-        callbacks = [cb for cb in callbacks if not isinstance(cb, ProgressBar)]
-        extra["enable_progress_bar"] = False
-    if datamodule.split_sizes["val"] == 0:
-        extra["limit_val_batches"] = 0  # no validation split (the tutorial's recipe)
-    trainer = instantiate_node(
-        cfg.trainer, "trainer", callbacks=callbacks, logger=loggers or False, **extra
-    )
-    if loggers:  # the run's settings beside its curves (TensorBoard, W&B, MLflow, CSV)
-        from ecg_anomaly.runs import run_settings
-
-        settings = _flat(run_settings(cfg))
-        for logger in trainer.loggers:
-            logger.log_hyperparams(settings)
-    return datamodule, model, trainer, detection[0]
-
-
-def _flat(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"data": {"path": x}}`` as ``{"data/path": x}`` (lists as text)."""
-    out: dict[str, Any] = {}
-    for key, value in tree.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out |= _flat(value, f"{name}/")
-        else:
-            out[name] = str(value) if isinstance(value, list) else value
-    return out
-
-
 def train(cfg: DictConfig) -> dict[str, Any]:
     """Run one experiment: fit, threshold, save the detector, test, write the results.
 
@@ -146,8 +69,8 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     """
     from lightning.fabric.utilities.rank_zero import rank_zero_only
 
-    from ecg_anomaly.runs import claim, release, save_run_config
-    from ecg_anomaly.utils.loggers import check_callback_packages, check_logger_packages
+    from ecg_anomaly.runs import claim, release, run_overrides, save_run_config
+    from ecg_anomaly.utils.extras import check_callback_packages, check_logger_packages
 
     check_config(cfg)
     check_logger_packages(cfg.get("logger"))  # a missing package costs nothing yet
@@ -176,32 +99,47 @@ def train(cfg: DictConfig) -> dict[str, Any]:
 
 
 def _fit_and_test(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict[str, Any]:
-    from lightning.pytorch.utilities.exceptions import SIGTERMException
+    from ecg_anomaly.build import build, log_final_hyperparams
+    from ecg_anomaly.outputs import run_results, write_results
 
-    # Lightning 2.6 calls a torch.utils._pytree API that torch 2.13 deprecates; harmless noise.
-    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
     if cfg.get("ckpt_path"):
-        from ecg_anomaly.detector import read_checkpoint
+        from ecg_anomaly.checkpoints import read_checkpoint
 
         read_checkpoint(cfg.ckpt_path, "ckpt_path")  # refuse a bad or unsafe one before work
-    datamodule, model, trainer, detection = build(cfg)
-    detection.info["overrides"] = overrides
-    try:
-        # checkpoints hold tensors and plain values only: load them without unpickling code
-        trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=True)
-    except SIGTERMException:
-        raise SystemExit(143) from None  # pre-empted (SLURM): last.ckpt holds the last epoch
+    started = time.perf_counter()
+    datamodule, model, trainer = build(cfg)
+    seconds = {"build": time.perf_counter() - started}
+    # checkpoints hold tensors and plain values only: load them without unpickling code
+    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=True)
+    seconds["fit"] = time.perf_counter() - started - seconds["build"]
     trainer.save_checkpoint(out_dir / "checkpoints" / "model.ckpt", weights_only=False)
+    testing = time.perf_counter()
     trainer.test(model, datamodule=datamodule, verbose=False)
-    return detection.results
+    seconds["test"] = time.perf_counter() - testing
+    # the data module's own stages (a recording's read, detect, cut), part of build
+    seconds |= getattr(datamodule, "seconds", {})
+    info = {
+        "seed": cfg.seed,
+        "experiment": cfg.get("name"),
+        "checkpoint": str(out_dir / "checkpoints" / "model.ckpt"),
+        "overrides": overrides,
+        **{f"time/{stage}_seconds": s for stage, s in seconds.items()},
+    }
+    if not trainer.is_global_zero:
+        return run_results(model, datamodule, info)
+    log_final_hyperparams(trainer, cfg, model.evaluations)
+    title = " · ".join(p for p in (cfg.get("name"), type(model).__name__, f"seed {cfg.seed}") if p)
+    notebook = list(cfg.get("notebook_figures") or [])
+    return write_results(out_dir, model, datamodule, info=info, report=bool(cfg.report),
+                         formats=list(cfg.formats), latent=cfg.latent, title=title,
+                         notebook=notebook)  # fmt: skip
 
 
 register_search_path_plugin()  # $ECG_ANOMALY_CONFIG_DIR, whatever the install
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="train")
-def main(cfg: DictConfig) -> float | None:
-    """Console entry point; returns the metric an optimizing sweeper asks for, if any."""
+def _main(cfg: DictConfig) -> float | None:
     from ecg_anomaly.cli import run_task
 
     metric = cfg.get("optimized_metric")
@@ -221,6 +159,14 @@ def main(cfg: DictConfig) -> float | None:
 
     result = run_task(task, cfg)
     return None if result is None or (not metric and math.isnan(result)) else result
+
+
+def main() -> float | None:
+    """Console entry point; returns the metric an optimizing sweeper asks for, if any."""
+    from ecg_anomaly.cli import check_group_values
+
+    check_group_values(sys.argv[1:])
+    return _main()
 
 
 if __name__ == "__main__":

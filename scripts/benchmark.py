@@ -90,7 +90,7 @@ def run_sweep(args: argparse.Namespace, sweep_dir: Path) -> int:
         "hydra/launcher=parallel", f"hydra.launcher.n_jobs={args.jobs}",
         f"threads={args.threads}", "resume=true",
         # no per-run plots: the benchmark times training and tabulates itself
-        "callbacks.detection.report=false", "callbacks.progress_bar=null",
+        "report=false", "callbacks.progress_bar=null",
         f"hydra.sweep.dir={sweep_dir.absolute()}",
         *args.overrides,
     ]  # fmt: skip

@@ -38,8 +38,8 @@ def find_data(given: str | None) -> str:
 
     Exits with the package's message (what was tried, how to provide the file) if none is found.
     """
-    from ecg_anomaly.data.errors import DataError
     from ecg_anomaly.data.sources import ENV_VAR, resolve_data_path
+    from ecg_anomaly.errors import DataError
 
     if not given and not os.environ.get(ENV_VAR) and SHARED_DATA.is_file():
         return str(SHARED_DATA)

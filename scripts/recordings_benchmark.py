@@ -55,7 +55,7 @@ def main() -> None:
         from ecg_anomaly.detector import load_detector
 
         detector = load_detector(args.ckpt)
-        score = detector.score
+        score = detector.decision_function
     else:
         from ecg_anomaly.models.dense_ae import DenseAutoencoder
 

@@ -34,7 +34,6 @@ import numpy as np
 import torch
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from ecg_anomaly.anomaly.timing import shape_and_timing
 from ecg_anomaly.recordings.extract import RecordingBeats, extract_beats
 from ecg_anomaly.recordings.io import read_recording
 from ecg_anomaly.recordings.selection import select_training_beats
@@ -274,6 +273,18 @@ def part_synthetic(seeds: list[int]) -> None:
             patient_specific(beats, "synthetic V vs N", seeds, selection, window)
 
 
+def shape_and_timing(shape: np.ndarray, early: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """The timing term's score (ecg_anomaly.recordings.timing.TimingTerm) on NumPy arrays."""
+    import torch
+
+    from ecg_anomaly.recordings.timing import TimingTerm
+
+    term = TimingTerm()
+    term.fit(torch.as_tensor(reference), {})
+    score, _ = term(torch.as_tensor(shape), {"prematurity": torch.as_tensor(early)})
+    return score.numpy()
+
+
 def part_cross(ckpt: Path) -> None:
     from ecg_anomaly.detector import load_detector
 
@@ -292,8 +303,8 @@ def part_cross(ckpt: Path) -> None:
         beats = extract_beats(rec, qrs_sign=sign)
         known = beats.label >= 0
         y = beats.label[known]
-        s = detector.score(beats.x)[known]
-        flagged = f"{np.mean(s[y == 0] >= detector.threshold):.1%}"
+        s = detector.decision_function(beats.x)[known]
+        flagged = f"{np.mean(s[y == 0] >= detector.threshold_):.1%}"
         row(f"{name}: reconstruction error", y, s, flagged)
         if sign != -1:
             continue

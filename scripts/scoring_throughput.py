@@ -31,14 +31,14 @@ def fresh_detector(seq_len: int) -> Detector:
     from ecg_anomaly.models import DenseAutoencoder
 
     model = DenseAutoencoder(seq_len=seq_len)
-    model.threshold.fill_(0.05)
-    return Detector(model)
+    model.post.set_thresholds(0.05)
+    return Detector.from_model(model)
 
 
 def make_beats(n: int, seq_len: int, data: str | None) -> np.ndarray:
     """``n`` beats: the file's beats tiled, or uniform random values in [0, 1]."""
     if data:
-        from ecg_anomaly.data.parsing import read_beats
+        from ecg_anomaly.data.beatfiles import read_beats
 
         x = read_beats(data, seq_len=seq_len).x
         return np.ascontiguousarray(np.resize(x, (n, x.shape[1])))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -76,9 +77,15 @@ def write_tf_csv(path: Path, x: np.ndarray, y: np.ndarray) -> Path:
 
 
 @pytest.fixture(scope="session")
-def synthetic_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def synthetic_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """The beats of :func:`synthetic_csv` as arrays: 400 beats of 140 samples, 0/1 labels."""
+    return synthetic_beats(240, 160)
+
+
+@pytest.fixture(scope="session")
+def synthetic_csv(tmp_path_factory: pytest.TempPathFactory, synthetic_arrays) -> Path:
     """A small ECG5000-like file (400 beats of 140 samples) in the tutorial's layout."""
-    x, y = synthetic_beats(240, 160)
+    x, y = synthetic_arrays
     return write_tf_csv(tmp_path_factory.mktemp("data") / "synthetic_ecg.csv", x, y)
 
 
@@ -108,7 +115,7 @@ def make_cfg(tmp_path: Path, synthetic_csv: Path) -> Callable[..., DictConfig]:
     """Compose a config as ``ecg-anomaly-train`` would, on synthetic data in a temp folder.
 
     Call it with overrides (``make_cfg("experiment=tf_tutorial_dense_ae")``); it adds the data
-    path, CPU, few epochs and the temp output folder unless the overrides set them.
+    path, CPU, few epochs, no report and the temp output folder unless the overrides set them.
     """
 
     def _make(*overrides: str, config_name: str = "train") -> DictConfig:
@@ -120,6 +127,7 @@ def make_cfg(tmp_path: Path, synthetic_csv: Path) -> Callable[..., DictConfig]:
             "trainer.enable_progress_bar": "false",
             "callbacks.progress_bar": "null",
             "paths.output_dir": str(tmp_path),
+            "report": "false",  # the plots cost seconds: on only where a test looks at them
         }
         given = {o.split("=", 1)[0].lstrip("+~") for o in overrides}
         if "data" in given:  # another data source: the ECG5000 file's keys do not apply
@@ -133,6 +141,43 @@ def make_cfg(tmp_path: Path, synthetic_csv: Path) -> Callable[..., DictConfig]:
 
     yield _make
     GlobalHydra.instance().clear()
+
+
+def run_entry_point(main: Callable[[], object], *argv: str) -> int:
+    """Run a console entry point's ``main()`` in this process, as ``ecg-anomaly-x argv...``.
+
+    Returns:
+        The exit code (0 when ``main`` returns).
+    """
+    saved = sys.argv
+    sys.argv = ["ecg-anomaly", *argv]
+    try:
+        main()
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    finally:
+        sys.argv = saved
+        GlobalHydra.instance().clear()
+    return 0
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory: pytest.TempPathFactory, synthetic_csv: Path) -> tuple[Path, dict]:
+    """One tiny training run shared by the tests that need a checkpoint (2 epochs, no report).
+
+    The tutorial's setting: no validation split (train 320 synthetic beats, test 80).
+
+    Returns:
+        ``(run folder, results)``; the checkpoint is ``<run>/checkpoints/model.ckpt``.
+    """
+    from ecg_anomaly.train import train
+
+    run = tmp_path_factory.mktemp("trained_run")
+    cfg = compose_train(
+        run, f"data.path={synthetic_csv}", "data.download=false", "data.val_size=0",
+        "trainer.max_epochs=2", "report=false",
+    )  # fmt: skip
+    return run, train(cfg)
 
 
 def compose_train(out_dir: Path, *overrides: str, config_name: str = "train") -> DictConfig:

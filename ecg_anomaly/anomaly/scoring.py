@@ -2,9 +2,10 @@
 
 Every consumer of scores (threshold fitting, metrics, ``scores.csv``, plots, eval, predict)
 works from one :class:`SplitScores`, made by a :class:`ScoreCollector`: either by
-:func:`score_split` looping over a loader, or by Lightning's test loop feeding the collector
-one batch at a time (``test_step`` returns :meth:`AnomalyModel.score_batch`). Either way a split
-is scored once per run, and its rows come back in file order whatever the number of processes.
+:func:`score_split` looping over a loader, or by the model's test loop feeding the collector
+one batch at a time. Either way a split is scored once per run, and its rows come back in file
+order whatever the number of processes. Per-beat features of the batches (a recording's
+``prematurity``) travel along as :attr:`SplitScores.extras`.
 """
 
 from __future__ import annotations
@@ -80,8 +81,12 @@ class SplitScores:
         return self.scores if self.labels is None else self.scores[self.labels == NORMAL]
 
 
+#: Batch keys of the integer columns, and the :class:`SplitScores` field each one fills.
+_COLUMNS = {"label": "labels", "class": "classes", "row": "rows"}
+
+
 class ScoreCollector(Metric):
-    """Collects per-batch scores, labels, class codes and rows; :meth:`compute` gathers them.
+    """Collects per-batch scores, labels, class codes, rows and features; gathers them.
 
     Args:
         split: Name of the split being collected.
@@ -93,29 +98,35 @@ class ScoreCollector(Metric):
     is_differentiable = False
     higher_is_better = None
 
-    def __init__(self, split: str = "test", gather: bool = True) -> None:
+    def __init__(
+        self, split: str = "test", gather: bool = True, features: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(sync_on_compute=gather)
         self.split = split
-        for name in ("scores", "labels", "classes", "rows"):
+        self.features = tuple(features)
+        for name in ("scores", *_COLUMNS.values(), *self.features):
             self.add_state(name, default=[], dist_reduce_fx="cat")
         self._seen = 0
 
     def update(self, batch: Mapping[str, torch.Tensor]) -> None:
-        """Add a batch: ``scores`` and optionally ``labels``, ``classes`` and ``rows``."""
+        """Add a batch: ``scores``, optionally ``label``, ``class``, ``row``, and features."""
         scores = batch["scores"].detach().flatten().double()
         n = len(scores)
-
-        def column(key: str, default: torch.Tensor) -> torch.Tensor:
-            value = batch.get(key)
-            return default if value is None else value.detach().flatten().long()
-
+        if self._seen == 0 and not self.features:  # the first batch says what features come
+            self.features = tuple(k for k in batch if k not in ("scores", "x", *_COLUMNS))
+            for name in self.features:
+                self.add_state(name, default=[], dist_reduce_fx="cat")
         unknown = torch.full((n,), UNKNOWN, dtype=torch.long, device=scores.device)
-        local = torch.arange(self._seen, self._seen + n, device=scores.device)
+        defaults = {"label": unknown, "class": unknown}
+        defaults["row"] = torch.arange(self._seen, self._seen + n, device=scores.device)
         self._seen += n
         self.scores.append(scores)
-        self.labels.append(column("labels", unknown))
-        self.classes.append(column("classes", unknown))
-        self.rows.append(column("rows", local))
+        for key, field_name in _COLUMNS.items():
+            value = batch.get(key)
+            value = defaults[key] if value is None else value.detach().flatten().long()
+            getattr(self, field_name).append(value)
+        for name in self.features:
+            getattr(self, name).append(batch[name].detach().flatten().double())
 
     def compute(self) -> SplitScores:
         """Every batch of every process, sorted by row."""
@@ -123,17 +134,17 @@ class ScoreCollector(Metric):
         if isinstance(self.scores, list) and not self.scores:
             msg = f"no beats were scored for the {self.split!r} split: it is empty"
             raise ValueError(msg)
-        scores, labels, classes, rows = (
-            dim_zero_cat(getattr(self, k)).cpu().numpy()
-            for k in ("scores", "labels", "classes", "rows")
-        )
-        order = np.argsort(rows, kind="stable")
+        names = ("scores", *_COLUMNS.values(), *self.features)
+        values = {k: dim_zero_cat(getattr(self, k)).cpu().numpy() for k in names}
+        order = np.argsort(values["rows"], kind="stable")
+        labels, classes = values["labels"][order], values["classes"][order]
         return SplitScores(
             split=self.split,
-            scores=scores[order],
-            labels=None if (labels == UNKNOWN).all() else labels[order],
-            classes=None if (classes == UNKNOWN).all() else classes[order],
-            rows=rows[order],
+            scores=values["scores"][order],
+            labels=None if (labels == UNKNOWN).all() else labels,
+            classes=None if (classes == UNKNOWN).all() else classes,
+            rows=values["rows"][order],
+            extras={k: values[k][order] for k in self.features},
         )
 
     def reset(self) -> None:
@@ -144,18 +155,19 @@ class ScoreCollector(Metric):
 def score_split(
     model: Any, batches: Iterable[Any], split: str, *, gather: bool = True
 ) -> SplitScores:
-    """Score every batch of a split with ``model`` and gather the result.
+    """Score every batch of a split with ``model`` alone (no post-processing) and gather them.
 
     Args:
         model: An :class:`~ecg_anomaly.models.base.AnomalyModel` (put in eval mode here, and
             back in its former mode afterwards).
-        batches: Batches as served by the data module: ``(x, y, classes, rows)`` tuples
-            (``(x,)`` or ``(x, y)`` work too); already on the model's device.
+        batches: Batches as served by the data module (dicts with ``x``, see
+            :mod:`ecg_anomaly.data.batches`), already on the model's device.
         split: The split's name.
         gather: Gather the scores of every process (each scored its shard of the split).
 
     Returns:
-        The split's scores (from every process under distributed training).
+        The split's model scores (from every process under distributed training), with the
+        batches' features as extras.
     """
     collector = ScoreCollector(split, gather=gather).to(model.device)
     was_training = model.training
@@ -170,7 +182,7 @@ def score_split(
 
 
 def score_beats(model: Any, x: torch.Tensor, split: str, batch_size: int = 16384) -> SplitScores:
-    """Score raw beats held in memory (a file given to eval or predict) on one process.
+    """Score raw beats held in memory on one process, by the model alone.
 
     Args:
         model: The model, on the device to score on.
@@ -179,7 +191,7 @@ def score_beats(model: Any, x: torch.Tensor, split: str, batch_size: int = 16384
         batch_size: Beats per forward pass.
     """
     batches = (
-        (x[i : i + batch_size].to(model.device, non_blocking=True),)
+        {"x": x[i : i + batch_size].to(model.device, non_blocking=True)}
         for i in range(0, len(x), batch_size)
     )
     if len(x) == 0:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import torch
 from torchmetrics import Metric
@@ -45,6 +46,14 @@ class Threshold(Metric):
         super().__init__()
         self.add_state("scores", default=[], dist_reduce_fx="cat")
         self.add_state("labels", default=[], dist_reduce_fx="cat")
+
+    def settings(self) -> dict[str, Any]:
+        """The rule as plain values (saved in checkpoints; :func:`from_settings` rebuilds it)."""
+        return {"rule": type(self).__name__}
+
+    def describe(self) -> str:
+        """The rule in words (``threshold_rule`` in ``metrics.json``)."""
+        return type(self).__name__
 
     def update(self, scores: torch.Tensor, labels: torch.Tensor | None = None) -> None:
         """Add a batch of scores and their labels (all normal when ``labels`` is None)."""
@@ -95,6 +104,12 @@ class MeanStdThreshold(Threshold):
             )
         self.k = k
 
+    def settings(self) -> dict[str, Any]:
+        return {"rule": type(self).__name__, "k": float(self.k)}
+
+    def describe(self) -> str:
+        return f"mean + {self.k:g} std of the normal {self.fit_on} scores"
+
     def compute(self) -> torch.Tensor:
         normal = self._normal_scores()
         return normal.mean() + self.k * normal.std(unbiased=False)
@@ -113,6 +128,14 @@ class PercentileThreshold(Threshold):
             raise bad_value("threshold.q", q, "a percentile in [0, 100]")
         self.q = q
 
+    def settings(self) -> dict[str, Any]:
+        return {"rule": type(self).__name__, "q": float(self.q)}
+
+    def describe(self) -> str:
+        if self.q == 100.0:
+            return f"the largest of the normal {self.fit_on} scores"
+        return f"percentile {self.q:g} of the normal {self.fit_on} scores"
+
     def compute(self) -> torch.Tensor:
         return torch.quantile(self._normal_scores().double(), self.q / 100.0)
 
@@ -127,6 +150,9 @@ class F1OptimalThreshold(Threshold):
     """
 
     fit_on = "val"
+
+    def describe(self) -> str:
+        return "the F1-optimal score (abnormal positive) on the validation split"
 
     def compute(self) -> torch.Tensor:
         scores, labels = self._collected()
@@ -173,6 +199,12 @@ class ManualThreshold(Threshold):
         super().__init__()
         self.value = value
 
+    def settings(self) -> dict[str, Any]:
+        return {"rule": type(self).__name__, "value": float(self.value)}
+
+    def describe(self) -> str:
+        return f"the fixed value {self.value:g}"
+
     @property
     def update_called(self) -> bool:
         """Always true: a fixed value needs no scores (no "compute before update" warning)."""
@@ -180,3 +212,24 @@ class ManualThreshold(Threshold):
 
     def compute(self) -> torch.Tensor:
         return torch.tensor(float(self.value))
+
+
+#: The rules a checkpoint may name.
+RULES = {
+    cls.__name__: cls
+    for cls in (MeanStdThreshold, PercentileThreshold, F1OptimalThreshold, ManualThreshold)
+}
+
+
+def from_settings(settings: dict[str, Any]) -> Threshold:
+    """The rule :meth:`Threshold.settings` describes.
+
+    Raises:
+        ValueError: The settings name no rule of this module.
+    """
+    values = dict(settings)
+    name = values.pop("rule", None)
+    if name not in RULES:
+        msg = f"unknown threshold rule {name!r}; known: {', '.join(RULES)}"
+        raise ValueError(msg)
+    return RULES[name](**values)

@@ -8,8 +8,8 @@ checkpoint or the new one. Epoch ends are the points a run resumes from exactly:
 holds the model, the optimizer and scheduler, every callback's state (early stopping, the best
 weights), the loops' counters (the shuffling follows the epoch) and the random number generators.
 
-On Ctrl+C or SIGTERM (SLURM pre-emption) the last complete epoch's checkpoint stays in place and
-the run's folder gets a ``failure.json`` saying how to resume.
+On Ctrl+C or SIGTERM (SLURM pre-emption) the last complete epoch's checkpoint stays in place;
+the entry point (:mod:`ecg_anomaly.cli`) writes ``failure.json`` saying how to resume.
 """
 
 from __future__ import annotations
@@ -24,15 +24,19 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
-from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.callbacks import Checkpoint
 
 log = logging.getLogger(__name__)
 
 LAST = "last.ckpt"
 
 
-class ResumeCheckpoint(Callback):
+class ResumeCheckpoint(Checkpoint):
     """Writes ``<dirpath>/last.ckpt`` at epoch ends and restores the random state from it.
+
+    A :class:`~lightning.pytorch.callbacks.Checkpoint`, so Lightning runs it after the model's
+    own ``on_train_epoch_end`` (which logs the epoch's training loss and records it in the
+    model's history): the checkpoint holds the whole epoch.
 
     Args:
         dirpath: The checkpoint folder (``<run>/checkpoints``).
@@ -100,39 +104,6 @@ class ResumeCheckpoint(Callback):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         if state_dict.get("rng") is not None:
             _set_rng_state(state_dict["rng"])
-
-    def on_exception(
-        self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException
-    ) -> None:
-        if not trainer.is_global_zero:
-            return
-        from ecg_anomaly.utils.results import write_json
-
-        run = self.dirpath.parent
-        write_json(
-            run / "failure.json",
-            {
-                "status": "interrupted",
-                "error": f"{type(exception).__name__} during epoch {trainer.current_epoch + 1}",
-                "resume": f"ecg-anomaly-train resume=true hydra.run.dir={run}"
-                if self.last.is_file()
-                else None,
-            },
-        )
-        if self.last.is_file():
-            log.warning(
-                "Training stopped (%s) during epoch %d; %s holds the last complete epoch. "
-                "Resume with: ecg-anomaly-train resume=true hydra.run.dir=%s",
-                type(exception).__name__,
-                trainer.current_epoch + 1,
-                self.last,
-                self.dirpath.parent,
-            )
-        else:
-            log.warning(
-                "Training stopped (%s) before its first epoch ended: nothing to resume from",
-                type(exception).__name__,
-            )
 
 
 def _rng_state() -> dict[str, Any]:

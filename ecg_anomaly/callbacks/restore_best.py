@@ -10,7 +10,7 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback
 
-from ecg_anomaly.models.base import FITTED_BUFFER_PREFIXES
+from ecg_anomaly.models.base import FITTED_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +20,8 @@ class RestoreBestWeights(Callback):
 
     After each validation the monitored value is compared with the best so far; the best
     weights are kept in memory (on the CPU) and loaded back in ``on_train_end``. Thresholds are
-    fitted afterwards, in ``on_fit_end`` (:class:`~ecg_anomaly.callbacks.DetectionCallback`), so
-    they always see the restored weights, whatever the order of the callbacks. The best value,
+    fitted afterwards, in the model's own ``on_fit_end``, so they always see the restored
+    weights, whatever the order of the callbacks. The best value,
     epoch and weights are saved in checkpoints, so a resumed run restores the same weights.
 
     Args:
@@ -70,18 +70,19 @@ class RestoreBestWeights(Callback):
         value = float(trainer.callback_metrics[self.monitor])
         if self._improved(value):
             self.best, self.best_epoch = value, trainer.current_epoch
+            # the weights only: the post-processing is fitted after training
             self.best_state = {
-                k: v.detach().to("cpu", copy=True) for k, v in pl_module.state_dict().items()
+                k: v.detach().to("cpu", copy=True)
+                for k, v in pl_module.state_dict().items()
+                if not k.startswith(FITTED_PREFIX)
             }
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         # EarlyStopping sets should_stop; reaching max_epochs does not.
         if self.best_state is None or (self.only_if_stopped_early and not trainer.should_stop):
             return
-        # Thresholds and timing are fitted afterwards, on these weights: leave them as they are.
-        state = {
-            k: v for k, v in self.best_state.items() if not k.startswith(FITTED_BUFFER_PREFIXES)
-        }
+        # The post-processing is fitted afterwards, on these weights: leave it as it is.
+        state = {k: v for k, v in self.best_state.items() if not k.startswith(FITTED_PREFIX)}
         pl_module.load_state_dict(state, strict=False)
         self.restored = True
         log.info(

@@ -1,195 +1,329 @@
-"""The ECG5000 data module: find the file, read it, cut the tutorial's splits."""
+"""What every data module of beats shares: in-memory tensors, splits, loaders, checkpoint state.
+
+A source (the ECG5000 files, a recording, arrays in memory) reads its beats and cuts its
+splits, then hands them to :meth:`BeatsDataModule.set_beats`; everything after that
+(normalisation fitted on the training part, loaders sharded across ranks, the split settings
+and training-beat fingerprints saved in checkpoints) is the same for every source.
+"""
 
 from __future__ import annotations
 
-import os
+import logging
 from pathlib import Path
 from typing import Any
 
+import lightning as L
 import numpy as np
+import torch
 
-from ecg_anomaly.data.beats_module import (
-    SETTINGS_KEY,
-    SPLITS,
-    TEST_SPLITS,
-    BeatsDataModule,
-    check_settings,
-)
-from ecg_anomaly.data.labels import NORMAL, UCR_CLASS_NAMES
-from ecg_anomaly.data.parsing import LAYOUTS, Beats, read_beats
-from ecg_anomaly.data.sources import SOURCES, resolve_data_path
-from ecg_anomaly.data.splits import cut_rows
-from ecg_anomaly.errors import ConfigError, DataFormatError, DataNotFoundError
+from ecg_anomaly.data.batches import TensorLoader
+from ecg_anomaly.data.fingerprints import beat_fingerprints
+from ecg_anomaly.data.labels import ABNORMAL, NORMAL, UNKNOWN
+from ecg_anomaly.data.normalize import KINDS, Normalizer
+from ecg_anomaly.errors import bad_value
 
-__all__ = ["PROTOCOLS", "SETTINGS_KEY", "SPLITS", "TEST_SPLITS", "ECG5000DataModule"]
+log = logging.getLogger(__name__)
 
-#: How the test part is made: cut from the one file, or the UCR archive's TEST file.
-PROTOCOLS = ("split", "ucr")
+SPLITS = ("train", "val", "test")
+#: What ``test_split`` may name: a split, or ``all`` (every beat of the source).
+TEST_SPLITS = (*SPLITS, "all")
+#: Keys of the data settings and of the data module's class inside its checkpoint entry.
+SETTINGS_KEY = "ecg_anomaly_data"
+CLASS_KEY = "ecg_anomaly_datamodule"
 
 
-def _sibling(train: Path) -> Path:
-    """``ECG5000_TEST.txt`` beside ``ECG5000_TRAIN.txt`` (any name with TRAIN in it)."""
-    name = train.name
-    if "TRAIN" not in name:
-        msg = (
-            f"data.protocol=ucr needs the test file: {train} has no 'TRAIN' in its name to find "
-            "its TEST sibling; give it with data.test_path=/path/to/ECG5000_TEST.txt"
-        )
-        raise ConfigError(msg)
-    return train.with_name(name.replace("TRAIN", "TEST"))
+class BeatsDataModule(L.LightningDataModule):
+    """Beats of one source, split into train / validation / test, kept as tensors.
 
-
-class ECG5000DataModule(BeatsDataModule):
-    """ECG5000 beats split into train / validation / test, kept as tensors.
-
-    The test part is split off first, exactly as the TensorFlow tutorial does
-    (``train_test_split(test_size=0.2, random_state=21)``); the validation part is then carved
-    from the training part with the same seed (the CNN notebook used 25 %). The normaliser is
-    fitted on the training part only (all its beats, normal and abnormal, as in the tutorial).
-    The settings that cut the splits travel in every checkpoint, with a fingerprint of each
-    training beat, so a saved model can re-cut its own splits and tell when it is shown its
-    training beats.
+    Batches are dicts (:mod:`ecg_anomaly.data.batches`): ``x`` raw beats, ``label`` 0/1 (-1
+    unknown), ``class`` the source's class codes (-1 unknown), ``row`` each beat's row in the
+    source, and the source's per-beat features (a recording's ``prematurity``).
 
     Args:
-        path: A local data file. ``None`` looks at ``$ECG_ANOMALY_DATA``, then the cache, then
-            downloads ``source``.
-        source: ``"tensorflow"`` (the tutorial's ``ecg.csv``) or ``"ucr"`` (the UCR archive).
-        layout: File layout for :func:`~ecg_anomaly.data.parsing.read_beats` (``"auto"``).
-        cache_dir: Download cache folder (default: the user cache folder).
-        download: Allow downloading when no local file is found.
-        timeout: Download timeout in seconds.
-        test_size: Fraction of all beats held out for testing (``protocol="split"``).
-        val_size: Fraction of the training part held out for validation (``0`` = none).
-        split_seed: Seed of both splits (the tutorial's ``random_state=21``).
-        protocol: ``"split"`` cuts the test part from the one file (the tutorial);
-            ``"ucr"`` is the UCR archive's own protocol: train on ``ECG5000_TRAIN``, test on
-            ``ECG5000_TEST`` (``test_path``, by default the TRAIN file's sibling), validation
-            carved from TRAIN. Rows of the TEST file are numbered after those of TRAIN.
-        test_path: The test file of the ``ucr`` protocol (None: the sibling of ``path`` with
-            ``TEST`` for ``TRAIN`` in its name).
-        **kwargs: Those of :class:`~ecg_anomaly.data.beats_module.BeatsDataModule`
-            (``normalization``, ``normal_only``, ``batch_size``, ``eval_batch_size``,
-            ``shuffle``, ``seed``, ``test_split``).
+        normalization: One of :data:`ecg_anomaly.data.normalize.KINDS`, fitted on the training
+            part.
+        normal_only: Train on normal beats only (autoencoders) or on all labelled training
+            beats (classifiers). ``None`` lets the training script decide from the model.
+        batch_size: Training batch size.
+        eval_batch_size: Batch size for validation, testing and scoring.
+        shuffle: Shuffle the training beats every epoch.
+        seed: Seed of the shuffling.
+        test_split: The split ``trainer.test`` evaluates: ``test`` (default), ``val``,
+            ``train`` or ``all``.
     """
 
     def __init__(
         self,
-        path: str | os.PathLike | None = None,
-        source: str = "tensorflow",
-        layout: str = "auto",
-        cache_dir: str | os.PathLike | None = None,
-        download: bool = True,
-        timeout: float = 30.0,
-        test_size: float = 0.2,
-        val_size: float = 0.0,
-        split_seed: int = 21,
-        protocol: str = "split",
-        test_path: str | os.PathLike | None = None,
-        **kwargs: Any,
+        normalization: str = "global_minmax",
+        normal_only: bool | None = None,
+        batch_size: int = 512,
+        eval_batch_size: int = 4096,
+        shuffle: bool = True,
+        seed: int = 0,
+        test_split: str = "test",
     ) -> None:
-        fraction = (lambda v: 0 <= v < 1, "a fraction in [0, 1)")
+        super().__init__()
         check_settings(
-            test_size=(test_size, *fraction),
-            val_size=(val_size, *fraction),
-            source=(source, lambda v: v in SOURCES, SOURCES),
-            layout=(layout, lambda v: v in LAYOUTS, LAYOUTS),
-            timeout=(timeout, lambda v: v > 0, "a number of seconds > 0"),
-            protocol=(protocol, lambda v: v in PROTOCOLS, PROTOCOLS),
+            normalization=(normalization, lambda v: v in KINDS, KINDS),
+            batch_size=(batch_size, _whole, "a whole number >= 1"),
+            eval_batch_size=(eval_batch_size, _whole, "a whole number >= 1"),
+            test_split=(test_split, lambda v: v in TEST_SPLITS, TEST_SPLITS),
         )
-        super().__init__(**kwargs)
-        self.path = path
-        self.source = source
-        self.layout = layout
-        self.cache_dir = cache_dir
-        self.download = download
-        self.timeout = timeout
-        self.test_size = test_size
-        self.val_size = val_size
-        self.split_seed = split_seed
-        self.protocol = protocol
-        self.test_path = test_path
-        self.beats: Beats | None = None
-        self._test_file: Path | None = None
+        self.normalization = normalization
+        self.normal_only = normal_only
+        self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size
+        self.shuffle = shuffle
+        self.seed = seed
+        self.test_split = test_split
+        self.normalizer: Normalizer | None = None
+        self.source_path: Path | None = None
+        #: Names of the source's class codes, for plots (e.g. the UCR archive's five classes).
+        self.class_names: dict[int, str] | None = None
+        #: False when the training beats' labels are not to be used (a new patient's beats,
+        #: presumed normal): thresholds are then fitted on every training beat.
+        self.train_labels_known = True
+        self._x: np.ndarray | None = None
+        self._fingerprints: np.ndarray | None = None
+        self._tensors: dict[str, torch.Tensor] = {}
+        self._rows: dict[str, np.ndarray] = {}
+        self._device = torch.device("cpu")
 
-    def _resolve(self, download: bool):
-        return resolve_data_path(
-            self.path,
-            source=self.source,
-            cache_dir=self.cache_dir,
-            download=download,
-            timeout=self.timeout,
-        )
-
-    def prepare_data(self) -> None:
-        """Download the data if no local copy exists (called on one process only)."""
-        self._resolve(download=self.download)
-
-    def setup(self, stage: str | None = None) -> None:
-        """Read, split and normalise the data; later calls reuse the first result."""
-        if self.beats is not None:
-            return
-        # Scoring every beat of a file (test_split="all") needs no labels; training does.
-        whole_file = self.test_split == "all"
-        beats = read_beats(
-            self._resolve(download=False), self.layout, require_labels=not whole_file
-        )
-        if self.protocol == "ucr":
-            beats, rows = self._ucr_protocol(beats)
-        else:
-            rows = cut_rows(
-                len(beats), self.test_size, self.val_size, self.split_seed, beats.path,
-                not whole_file,
-            )  # fmt: skip
-        if not whole_file and not (beats.y[rows["train"]] == NORMAL).any():
-            msg = (
-                f"the training split of {beats.path} holds no normal beats, so an autoencoder has "
-                "nothing to learn from and no threshold can be fitted; check the label column "
-                "(tensorflow layout: 1 = normal, 0 = abnormal; UCR layout: class 1 = normal)"
-            )
-            raise DataFormatError(msg)
-        self.set_beats(beats.x, beats.y, beats.classes, rows, beats.path)
-        self.class_names = UCR_CLASS_NAMES if beats.classes is not None else None
-        self.beats = beats
-
-    def _ucr_protocol(self, train: Beats) -> tuple[Beats, dict[str, np.ndarray]]:
-        """TRAIN and TEST files as one table; the validation part carved from TRAIN."""
-        test_path = Path(self.test_path).expanduser() if self.test_path else _sibling(train.path)
-        if not test_path.is_file():
-            msg = (
-                f"data.protocol=ucr tests on the archive's TEST file, but {test_path} does not "
-                "exist; give it with data.test_path=/path/to/ECG5000_TEST.txt (the download of "
-                "data.source=ucr puts it beside ECG5000_TRAIN.txt)"
-            )
-            raise DataNotFoundError(msg)
-        test = read_beats(test_path, self.layout, seq_len=train.seq_len, require_labels=True)
-        inner = cut_rows(len(train), 0.0, self.val_size, self.split_seed, train.path)
-        rows = {**inner, "test": np.arange(len(train), len(train) + len(test))}
-        classes = None
-        if train.classes is not None and test.classes is not None:
-            classes = np.concatenate([train.classes, test.classes])
-        both = Beats(
-            x=np.concatenate([train.x, test.x]),
-            y=np.concatenate([train.y, test.y]),
-            classes=classes,
-            path=train.path,
-            layout=train.layout,
-        )
-        self._test_file = test.path
-        return both, rows
+    # -- what a source provides ----------------------------------------------------------
 
     def settings(self) -> dict[str, Any]:
-        """The settings that cut the splits and normalise the beats (plain values)."""
-        self._require_setup()
-        return {
-            "path": str(self.beats.path),
-            "source": self.source,
-            "layout": self.beats.layout,
-            "test_size": float(self.test_size),
-            "val_size": float(self.val_size),
-            "split_seed": int(self.split_seed),
-            "protocol": self.protocol,
-            "test_path": str(self._test_file) if self._test_file else None,
-            "normalization": self.normalization,
-            "beats": len(self.beats),
-            "seq_len": self.beats.seq_len,
+        """The constructor arguments that read and cut this source (plain values).
+
+        Saved in checkpoints: :func:`~ecg_anomaly.checkpoints.rebuild_datamodule` cuts the
+        same splits again from them.
+        """
+        raise NotImplementedError
+
+    @classmethod
+    def from_settings(
+        cls, saved: dict[str, Any], given: dict[str, Any], **kwargs: Any
+    ) -> BeatsDataModule:
+        """The data module of saved settings with the ``given`` ones (command line) applied."""
+        return cls(**(saved | given), **kwargs)
+
+    def set_beats(
+        self,
+        x: np.ndarray,
+        labels: np.ndarray | None,
+        classes: np.ndarray | None,
+        rows: dict[str, np.ndarray],
+        source: Path,
+        features: dict[str, np.ndarray] | None = None,
+        scorable: np.ndarray | None = None,
+    ) -> None:
+        """Hold the source's beats and splits; fit the normaliser on the training part.
+
+        Args:
+            x: Raw beats ``(n, seq_len)``.
+            labels: 0 normal / 1 abnormal per beat (None: unknown).
+            classes: The source's class codes per beat (None: none).
+            rows: Row indices of each of :data:`SPLITS`.
+            source: The file the beats come from (for messages and checkpoints).
+            features: More per-beat values served in every batch, by name (float).
+            scorable: Which beats can be scored (a recording's beats at its very ends cannot):
+                the split ``all`` holds these; None: every beat.
+        """
+        n = len(x)
+        unknown = np.full(n, UNKNOWN, dtype=np.int64)
+        self._x = np.ascontiguousarray(x, dtype=np.float32)
+
+        def ints(values: np.ndarray | None) -> torch.Tensor:
+            return torch.from_numpy(np.array(unknown if values is None else values, np.int64))
+
+        self._tensors = {
+            "x": torch.from_numpy(self._x),
+            "label": ints(labels),
+            "class": ints(classes),
+            "row": torch.arange(n),
         }
+        for name, values in (features or {}).items():
+            self._tensors[name] = torch.from_numpy(np.array(values, dtype=np.float64))
+        self._rows = {k: np.asarray(rows[k], dtype=np.int64) for k in SPLITS}
+        every = np.arange(n) if scorable is None else np.flatnonzero(scorable)
+        self._rows["all"] = every.astype(np.int64)
+        self.source_path = Path(source)
+        # with no training beats (data only scored by a saved model, which brings its own
+        # normaliser) the data module's normaliser is the identity
+        train = self._tensors["x"][torch.from_numpy(self._rows["train"])]
+        self.normalizer = Normalizer(self.normalization if len(train) else "none", x.shape[1])
+        if len(train):
+            self.normalizer.fit(train)
+        log.info(
+            "Loaded %d beats of %d samples from %s: %s",
+            n,
+            x.shape[1],
+            source,
+            ", ".join(f"{k} {self.split_sizes[k]}" for k in SPLITS),
+        )
+
+    # -- the beats -----------------------------------------------------------------------
+
+    def _require_setup(self) -> None:
+        if self._x is None:
+            msg = "call setup() before using the data module's data"
+            raise RuntimeError(msg)
+
+    @property
+    def seq_len(self) -> int:
+        """Samples per beat, read from the data."""
+        self._require_setup()
+        return int(self._x.shape[1])
+
+    @property
+    def split_sizes(self) -> dict[str, int]:
+        """Number of beats in each split."""
+        return {name: len(self._rows.get(name, ())) for name in SPLITS}
+
+    def split_rows(self, name: str) -> np.ndarray:
+        """Rows of the source (0-based) that form one split, in the order it is served."""
+        self._require_setup()
+        if name not in TEST_SPLITS:
+            msg = f"unknown split {name!r}; choose one of {', '.join(TEST_SPLITS)}"
+            raise ValueError(msg)
+        return self._rows[name]
+
+    def split(self, name: str, *, normal_only: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """Raw (un-normalised) beats and labels of one split, on the data module's device.
+
+        Args:
+            name: ``"train"``, ``"val"``, ``"test"`` or ``"all"``.
+            normal_only: Keep only normal beats.
+
+        Returns:
+            ``(x, y)``: beats ``(n, seq_len)`` float32 and labels ``(n,)`` int64.
+        """
+        batch = self._split_tensors(name, normal_only)
+        return batch["x"], batch["label"]
+
+    def raw_beats(self, rows: np.ndarray) -> np.ndarray:
+        """Raw beats of the given rows (for plots), float32 ``(len(rows), seq_len)``."""
+        self._require_setup()
+        return self._x[np.asarray(rows)]
+
+    def _split_tensors(self, name: str, normal_only: bool) -> dict[str, torch.Tensor]:
+        rows = torch.from_numpy(self.split_rows(name)).to(self._device)
+        if normal_only:
+            rows = rows[self._tensors["label"][rows] == NORMAL]
+        return {k: t[rows] for k, t in self._tensors.items()}
+
+    def describe(self) -> dict[str, int]:
+        """Counts of normal and abnormal beats per split, for logs and reports."""
+        out = {}
+        labels = self._tensors["label"].cpu()
+        for name in SPLITS:
+            y = labels[torch.from_numpy(self._rows[name])]
+            out[f"{name}/normal"] = int((y == NORMAL).sum())
+            out[f"{name}/abnormal"] = int((y == ABNORMAL).sum())
+        return out
+
+    def class_counts(self) -> dict[str, dict[str, int]]:
+        """Normal and abnormal beats per split: ``{"train": {"normal": n, ...}, ...}``."""
+        counts = self.describe()
+        return {s: {c: counts[f"{s}/{c}"] for c in ("normal", "abnormal")} for s in SPLITS}
+
+    # -- loaders -------------------------------------------------------------------------
+
+    def _place(self) -> tuple[int, int]:
+        """Move the tensors to the training device once; return (rank, world_size)."""
+        trainer = self.trainer
+        if trainer is None:
+            return 0, 1
+        device = trainer.strategy.root_device
+        if device != self._device:
+            self._tensors = {k: t.to(device) for k, t in self._tensors.items()}
+            self._device = device
+        return trainer.global_rank, trainer.world_size
+
+    def loader(
+        self,
+        name: str,
+        *,
+        normal_only: bool = False,
+        shuffle: bool = False,
+        batch_size: int | None = None,
+        even: bool = False,
+    ) -> TensorLoader:
+        """A loader of batches (dicts) over one split, sharded across ranks.
+
+        ``even=True`` gives every rank as many beats (training: DDP steps must match); the
+        evaluation loaders keep every beat exactly once.
+        """
+        rank, world_size = self._place()
+        return TensorLoader(
+            self._split_tensors(name, normal_only),
+            batch_size=batch_size or self.eval_batch_size,
+            shuffle=shuffle,
+            seed=self.seed,
+            rank=rank,
+            world_size=world_size,
+            even=even,
+        )
+
+    def train_dataloader(self) -> TensorLoader:
+        """Training beats: normal only for autoencoders, all labelled beats for classifiers."""
+        normal_only = True if self.normal_only is None else self.normal_only
+        return self.loader(
+            "train",
+            normal_only=normal_only,
+            shuffle=self.shuffle,
+            batch_size=self.batch_size,
+            even=True,
+        )
+
+    def val_dataloader(self) -> TensorLoader | list:
+        """Validation beats (normal and abnormal); an empty list when there are none."""
+        if self.split_sizes["val"] == 0:
+            return []
+        return self.loader("val")
+
+    def test_dataloader(self) -> TensorLoader:
+        """The beats ``trainer.test`` evaluates: the ``test_split`` (the test part by default)."""
+        return self.loader(self.test_split)
+
+    def predict_dataloader(self) -> TensorLoader:
+        """The ``test_split`` beats, for ``trainer.predict``."""
+        return self.loader(self.test_split)
+
+    # -- what a checkpoint carries -------------------------------------------------------
+
+    def training_fingerprints(self) -> np.ndarray:
+        """One 63-bit fingerprint per training beat (see :func:`beat_fingerprints`)."""
+        self._require_setup()
+        if self._fingerprints is None:  # computed once: every checkpoint carries them
+            self._fingerprints = beat_fingerprints(self._x[self._rows["train"]])
+        return self._fingerprints
+
+    def state_dict(self) -> dict[str, Any]:
+        """Saved by Lightning in every checkpoint: the split settings and training fingerprints."""
+        if self._x is None:
+            return {}
+        fingerprints = torch.from_numpy(self.training_fingerprints())
+        cls = f"{type(self).__module__}.{type(self).__qualname__}"
+        return {SETTINGS_KEY: self.settings(), CLASS_KEY: cls, "train_fingerprints": fingerprints}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Nothing to restore: the data are re-read and re-cut from the settings."""
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def check_settings(**checks: tuple[Any, Any, Any]) -> None:
+    """Refuse impossible settings before any work, naming the ``data.`` key.
+
+    Args:
+        **checks: ``key=(value, predicate, allowed)``.
+    """
+    for key, (value, ok, allowed) in checks.items():
+        try:
+            good = bool(ok(value))
+        except TypeError:
+            good = False
+        if not good:
+            raise bad_value(f"data.{key}", value, allowed)

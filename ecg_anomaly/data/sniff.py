@@ -1,4 +1,4 @@
-"""Read the first lines of a text file: its separator, and whether line 1 is a header.
+"""Read the first lines of a text table: its separator, and whether line 1 is a header.
 
 Nothing is guessed. The separator (``,``, ``;``, a tab, or runs of spaces) is the one found on
 the first lines, and must be the same on each of them (a file mixing them, such as decimal commas
@@ -11,73 +11,75 @@ names line 1.
 
 from __future__ import annotations
 
+import io
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import islice
 
-from ecg_anomaly.data.errors import DataFormatError
+from ecg_anomaly.data.files import RawFile, decode
+from ecg_anomaly.errors import DataFormatError
 
-SEPARATORS = (",", ";", "\t")
 #: The separator value meaning "runs of spaces or tabs".
 WHITESPACE = " "
 SEPARATOR_NAMES = {",": "','", ";": "';'", "\t": "tabs", WHITESPACE: "spaces"}
 #: Names a header may give the label column beside the column numbers ``0, 1, 2, ...``.
 LABEL_NAMES = frozenset({"label", "labels", "class", "target", "y"})
-_SNIFF_LINES = 5
-# ASCII digits only: float() also reads other scripts' digits, NumPy's C reader does not.
+# ASCII digits only: float() also reads other scripts' digits, pandas' C reader does not.
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
-_NONFINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
+#: NaN and infinity, spelt as float() reads them.
+NONFINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
 _DECIMAL_COMMA = re.compile(r"\s*[+-]?\d+,\d+(?:[eE][+-]?\d+)?\s*", re.ASCII)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Head:
-    """What the first lines of a text file say about the rest.
+    """What the first lines of a text file say about the rest (found by :func:`sniff`).
 
     Attributes:
-        separator: One of :data:`SEPARATORS`, or :data:`WHITESPACE`.
-        header_line: The 1-based line number of the header skipped, or None.
-        body: Offset in the text where the data lines begin.
+        where: How messages name the file.
+        text: The whole text, with newline line endings.
+        separator: ``","``, ``";"``, a tab, or :data:`WHITESPACE` for runs of spaces.
+        names: The header's cells (spaces and quotes stripped), or None without a header.
+        header_line: The 1-based line number of the header, or None.
         first_line: The 1-based line number of the first data line.
-        first_cells: The cells of the first data line.
-        trailing: The first data line ends with a separator (dropped from its cells).
+        first_cells: The cells of the first data line (a separator at its end dropped).
+        trailing: The first data line ends with a separator (then each line may).
     """
 
+    where: str
+    text: str = field(repr=False)
     separator: str
+    names: tuple[str, ...] | None
     header_line: int | None
-    body: int
     first_line: int
-    first_cells: list[str]
-    trailing: bool
+    first_cells: list[str] = field(repr=False)
+    trailing: bool = False
+
+    def data_lines(self) -> Iterator[tuple[int, str]]:
+        """``(1-based line number, line)`` of each non-blank line from the first data line on."""
+        lines = enumerate(self.text.split("\n")[self.first_line - 1 :], self.first_line)
+        return ((n, line) for n, line in lines if line.strip())
+
+    def line_of(self, row: int) -> int:
+        """The 1-based line number in the file of data row ``row`` (0-based)."""
+        return next(islice(self.data_lines(), row, None))[0]
 
 
-def split_cells(line: str, sep: str) -> list[str]:
-    """The cells of one line; one separator at the end of the line is dropped."""
-    if sep == WHITESPACE:
-        return line.split()
-    cells = line.split(sep)
-    if len(cells) > 1 and not cells[-1].strip():
-        cells.pop()
-    return cells
-
-
-def sniff(text: str, where: str) -> Head:
-    """Find the separator and whether the first line is a header.
-
-    Args:
-        text: The file's text, with newline line endings.
-        where: How messages name the file.
-
-    Returns:
-        The separator, the header line (or None) and the first data line.
+def sniff(raw: RawFile) -> Head:
+    """Decode the text and find its separator and whether line 1 is a header.
 
     Raises:
-        DataFormatError: No data lines, separators that differ or mix, or a header only.
+        DataFormatError: Not text, no data lines, separators that differ or mix, comment lines,
+            a pandas row index, or a header only.
     """
-    sample = _first_lines(text, _SNIFF_LINES)
+    text, where = decode(raw), raw.where
+    lines = ((n, line.rstrip("\n")) for n, line in enumerate(io.StringIO(text), 1))
+    sample = list(islice(((n, line) for n, line in lines if line.strip()), 5))
     if not sample:
-        msg = f"{where} is empty (only blank lines): it holds no beats."
+        msg = f"{where} is empty (only blank lines): it holds no data."
         raise DataFormatError(msg)
-    comment = next((n for n, _, line in sample if line.lstrip().startswith("#")), 0)
+    comment = next((n for n, line in sample if line.lstrip().startswith("#")), 0)
     if comment:
         msg = (
             f"{where}, line {comment}, column 1 starts with '#': comment lines are not read. "
@@ -85,9 +87,8 @@ def sniff(text: str, where: str) -> Head:
         )
         raise DataFormatError(msg)
     sep = _separator(sample, where)
-    lineno, _, line = sample[0]
-    cells = split_cells(line, sep)
-    following = split_cells(sample[1][2], sep) if len(sample) > 1 else None
+    rows = [split_cells(line, sep) for _, line in sample[:2]]
+    lineno, cells, below = sample[0][0], rows[0], rows[1:]
     if len(cells) > 2 and not cells[0].strip() and _is_column_numbers(cells[1:]):
         msg = (
             f"{where}, line {lineno}, column 1 is empty and the other cells are the column "
@@ -96,106 +97,43 @@ def sniff(text: str, where: str) -> Head:
             f"{lineno} and the first column."
         )
         raise DataFormatError(msg)
-    is_header = all(_is_name(c) for c in cells) or (
-        _is_column_numbers(cells)
-        and following is not None
-        and len(following) == len(cells)
-        and not _is_column_numbers(following)
+    numbered = _is_column_numbers(cells) and any(
+        len(b) == len(cells) and not _is_column_numbers(b) for b in below
     )
-    if not is_header:
-        return Head(sep, None, 0, lineno, cells, _ends_with(line, sep))
-    if len(sample) == 1:
-        msg = f"{where} has only a header row (line {lineno}) and no beats."
+    if not numbered and not all(c.strip() and not is_value(c) for c in cells):
+        return Head(
+            where, text, sep, None, None, lineno, cells, _trailing(sample[0][1], sep, cells)
+        )
+    if not below:
+        msg = f"{where} has only a header row (line {lineno}) and no data."
         raise DataFormatError(msg)
-    data_line, body, data = sample[1]
-    return Head(sep, lineno, body, data_line, split_cells(data, sep), _ends_with(data, sep))
-
-
-def _ends_with(line: str, sep: str) -> bool:
-    return sep != WHITESPACE and line.rstrip().endswith(sep)
-
-
-def _first_lines(text: str, n: int) -> list[tuple[int, int, str]]:
-    """The first ``n`` non-blank lines as ``(1-based line number, offset, text)``."""
-    found: list[tuple[int, int, str]] = []
-    pos, lineno = 0, 0
-    while pos <= len(text) and len(found) < n:
-        end = text.find("\n", pos)
-        end = len(text) if end < 0 else end
-        lineno += 1
-        if text[pos:end].strip():
-            found.append((lineno, pos, text[pos:end]))
-        pos = end + 1
-    return found
-
-
-def _separator(sample: list[tuple[int, int, str]], where: str) -> str:
-    seen = [(lineno, line, {c for c in SEPARATORS if c in line}) for lineno, _, line in sample]
-    union = set().union(*(s for _, _, s in seen))
-    if len(union) > 1:
-        raise _mixed(seen, where)
-    if not union:
-        return WHITESPACE
-    sep = union.pop()
-    first = next(lineno for lineno, _, s in seen if s)
-    for lineno, line, s in seen:
-        if not s and len(line.split()) > 1:
-            msg = (
-                f"{where}, line {lineno}: the values are separated by spaces, but line {first} "
-                f"separates them by {SEPARATOR_NAMES[sep]}. Use one separator in the whole file."
-            )
-            raise DataFormatError(msg)
-    return sep
-
-
-def _mixed(seen: list[tuple[int, str, set[str]]], where: str) -> DataFormatError:
-    for lineno, line, s in seen:
-        for outer in (";", "\t"):
-            if outer not in s or "," not in s:
-                continue
-            cells = line.split(outer)
-            col = next((i for i, c in enumerate(cells, 1) if _DECIMAL_COMMA.fullmatch(c)), 0)
-            if col:
-                cell = cells[col - 1].strip()
-                return DataFormatError(
-                    f"{where}, line {lineno}, column {col}: {cell!r} looks like a number with a "
-                    f"decimal comma ({cell.replace(',', '.')}), between values separated by "
-                    f"{SEPARATOR_NAMES[outer]}. Only '.' is read as the decimal point: convert "
-                    "the file, e.g. sed 's/,/./g' in.csv > out.csv, or export it again with '.' "
-                    "as the decimal separator."
-                )
-    names = " and ".join(SEPARATOR_NAMES[c] for c in SEPARATORS if any(c in s for *_, s in seen))
-    both = next(((lineno, line, s) for lineno, line, s in seen if len(s) > 1), None)
-    if both is not None:
-        lineno, line, s = both
-        where_each = ", ".join(
-            f"{SEPARATOR_NAMES[c]} first at character {line.index(c) + 1}"
-            for c in SEPARATORS
-            if c in s
-        )
-        return DataFormatError(
-            f"{where}, line {lineno} holds both {names} ({where_each}). A file must separate its "
-            "values by one of ',', ';', tabs or spaces; use one of them throughout."
-        )
-    lines = "; ".join(
-        f"line {lineno} by {SEPARATOR_NAMES[c]} (first at character {line.index(c) + 1})"
-        for lineno, line, s in seen
-        for c in s
-    )
-    return DataFormatError(
-        f"{where}: the first lines separate their values by different separators ({lines}). "
-        "Use one separator (',', ';', tabs or spaces) throughout the file."
-    )
+    # bytes that are not UTF-8 (a Latin-1 "µV") become U+FFFD: a name must print and save
+    raw = (c.strip().strip("'\"").strip().encode(errors="surrogateescape") for c in cells)
+    names = tuple(name.decode(errors="replace") for name in raw)
+    (first, line), width = sample[1], len(names)
+    data = split_cells(line, sep, width)  # with a header, "1.5," is 1.5 and a missing value
+    return Head(where, text, sep, names, lineno, first, data, _trailing(line, sep, data))
 
 
 def is_value(cell: str) -> bool:
-    """Whether ``cell`` is a number (ASCII decimal, as NumPy reads it), NaN or infinity."""
+    """Whether ``cell`` is a number (ASCII decimal, as pandas reads it), NaN or infinity."""
     text = cell.strip()
-    return bool(_NUMBER.fullmatch(text) or _NONFINITE.fullmatch(text))
+    return bool(_NUMBER.fullmatch(text) or NONFINITE.fullmatch(text))
 
 
-def _is_name(cell: str) -> bool:
-    return bool(cell.strip()) and not is_value(cell)
+def split_cells(line: str, sep: str, width: int | None = None) -> list[str]:
+    """The cells of one line; one separator ending it is dropped (if it makes more than width)."""
+    if sep == WHITESPACE:
+        return line.split()
+    cells = line.split(sep)
+    if len(cells) > max(1, width or 0) and not cells[-1].strip():
+        return cells[:-1]
+    return cells
+
+
+def _trailing(line: str, sep: str, cells: list[str]) -> bool:
+    """Whether ``cells`` were read from ``line`` with a separator at its end dropped."""
+    return sep != WHITESPACE and line.count(sep) == len(cells)
 
 
 def _is_column_numbers(cells: list[str]) -> bool:
@@ -208,6 +146,47 @@ def _is_column_numbers(cells: list[str]) -> bool:
     return len(names) >= 2 and names == [str(i) for i in range(len(names))]
 
 
-def is_nonfinite_word(cell: str) -> bool:
-    """Whether ``cell`` spells NaN or infinity (``nan``, ``-inf``, ``Infinity``...)."""
-    return bool(_NONFINITE.fullmatch(cell.strip()))
+def _separator(sample: list[tuple[int, str]], where: str) -> str:
+    seen = [(n, line, [c for c in (",", ";", "\t") if c in line]) for n, line in sample]
+    used = {c for *_, s in seen for c in s}
+    if not used:
+        return WHITESPACE
+    if len(used) == 1:
+        sep, first = used.pop(), next(n for n, _, s in seen if s)
+        for n, line, s in seen:
+            if not s and len(line.split()) > 1:
+                msg = (
+                    f"{where}, line {n}: the values are separated by spaces, but line {first} "
+                    f"separates them by {SEPARATOR_NAMES[sep]}. Use one separator in the whole "
+                    "file."
+                )
+                raise DataFormatError(msg)
+        return sep
+    for n, line, s in seen:
+        for outer in (o for o in (";", "\t") if o in s and "," in s):
+            cells = line.split(outer)
+            col = next((i for i, c in enumerate(cells, 1) if _DECIMAL_COMMA.fullmatch(c)), 0)
+            if col:
+                cell = cells[col - 1].strip()
+                msg = (
+                    f"{where}, line {n}, column {col}: {cell!r} looks like a number with a "
+                    f"decimal comma ({cell.replace(',', '.')}), between values separated by "
+                    f"{SEPARATOR_NAMES[outer]}. Only '.' is read as the decimal point: convert "
+                    "the file, e.g. sed 's/,/./g' in.csv > out.csv, or export it again with '.' "
+                    "as the decimal separator."
+                )
+                raise DataFormatError(msg)
+    lines = "; ".join(
+        (f"line {n} holds both " if len(s) > 1 else f"line {n} by ")
+        + " and ".join(SEPARATOR_NAMES[c] for c in s)
+        + " ("
+        + ", ".join(f"{SEPARATOR_NAMES[c]} first at character {line.index(c) + 1}" for c in s)
+        + ")"
+        for n, line, s in seen
+        if s
+    )
+    msg = (
+        f"{where}: the first lines mix separators ({lines}). A file must separate its values by "
+        "one of ',', ';', tabs or spaces; use one of them throughout."
+    )
+    raise DataFormatError(msg)

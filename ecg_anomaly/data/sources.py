@@ -1,9 +1,11 @@
 """Find the ECG5000 file: an explicit path, ``$ECG_ANOMALY_DATA``, the cache, or a download.
 
 Downloads use only the standard library. They go to a temporary file beside the destination,
-are checked with :func:`~ecg_anomaly.data.parsing.read_beats`, and only then are moved into
-place with :func:`os.replace`, so an interrupted or bad download never leaves a file behind that
-a later run would trust.
+are checked with :func:`~ecg_anomaly.data.beatfiles.read_beats` and against their pinned digests
+(:mod:`ecg_anomaly.data.pins`), and only then are moved into place with :func:`os.replace`, so an
+interrupted or bad download never leaves a file behind that a later run would trust. A file
+already in the cache is checked against its pin too before it is used; a file the user names
+(``data.path``, ``$ECG_ANOMALY_DATA``) is not.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ import urllib.request
 import zipfile
 import zlib
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from ecg_anomaly.data.errors import DataError, DataFormatError, DataNotFoundError
-from ecg_anomaly.data.parsing import read_beats
-from ecg_anomaly.data.textfile import COMPRESSIONS
+from ecg_anomaly.data.beatfiles import read_beats
+from ecg_anomaly.data.files import COMPRESSIONS
+from ecg_anomaly.data.pins import check_cached, check_pinned
+from ecg_anomaly.errors import DataError, DataFormatError, DataNotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +72,8 @@ def resolve_data_path(
     into the cache. ``path`` and the variable may name a file or a folder holding the source's
     file (``ecg.csv`` or ``ECG5000_TRAIN.txt``). For ``source="ucr"`` the archive's zip is
     downloaded, ``ECG5000_TRAIN.txt`` and ``ECG5000_TEST.txt`` are extracted beside each other
-    and the TRAIN path is returned (the TEST file is its sibling).
+    and the TRAIN path is returned (the TEST file is its sibling). Downloaded and cached files
+    must match their pins (:data:`~ecg_anomaly.data.pins.PINS`); given files are not checked.
 
     Args:
         path: A file or folder given by the user; it must exist. None or "" to look elsewhere.
@@ -84,6 +89,8 @@ def resolve_data_path(
     Raises:
         DataNotFoundError: The given file does not exist, or nothing was found and the download
             failed or was turned off; the message says why and how to provide the file.
+        DataFormatError: The cached file differs from its pin (truncated or damaged); the
+            message says which file to delete.
     """
     if source not in SOURCES:
         msg = f"unknown data source {source!r}; use one of {', '.join(SOURCES)}"
@@ -96,6 +103,8 @@ def resolve_data_path(
     cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
     cached = cache.absolute() / name
     if cached.is_file():
+        # the archive's TRAIN marks a complete extraction: its TEST sibling is checked with it
+        check_cached(cached, _UCR_MEMBERS if source == "ucr" else (name,))
         return cached
     url = url or URLS[source]
     error: DataError | None = None
@@ -198,7 +207,8 @@ def _fetch(source: str, url: str, cache: Path, timeout: float) -> None:
                         with zf.open(member) as src:
                             shutil.copyfileobj(src, out)
 
-                    _atomic_write(cache / name, extract, _check_ucr, f"{url} ({name})")
+                    check = partial(_check_ucr, name=name)
+                    _atomic_write(cache / name, extract, check, f"{url} ({name})")
     except (zipfile.BadZipFile, zlib.error, EOFError) as err:
         msg = f"the zip from {url} is damaged ({err}); try again"
         raise DataFormatError(msg) from None
@@ -263,12 +273,24 @@ def _copy(resp: http.client.HTTPResponse, out: BinaryIO, url: str, name: str) ->
     log.info("downloaded %s (%.1f MB)", name, done / 1e6)
 
 
+def _check_download(path: Path, name: str, layout: str) -> None:
+    read_beats(path, layout=layout)  # a format error names its line and column
+    try:
+        check_pinned(path, name)
+    except DataFormatError as err:
+        msg = (
+            f"{err}. Try again (a download cut short?); if it is refused again, the server "
+            "or a proxy serves another file"
+        )
+        raise DataFormatError(msg) from None
+
+
 def _check_tensorflow(path: Path) -> None:
-    read_beats(path, layout="tensorflow")
+    _check_download(path, FILENAMES["tensorflow"], "tensorflow")
 
 
-def _check_ucr(path: Path) -> None:
-    read_beats(path, layout="ucr")
+def _check_ucr(path: Path, name: str = FILENAMES["ucr"]) -> None:
+    _check_download(path, name, "ucr")
 
 
 def _check_ucr_zip(path: Path) -> None:

@@ -1,6 +1,7 @@
 """The models: one LightningModule per family, all scoring beats the same way."""
 
-from ecg_anomaly.models.base import AnomalyModel, ReconstructionModel
+from ecg_anomaly.models.autoencoder import ReconstructionModel
+from ecg_anomaly.models.base import AnomalyModel
 from ecg_anomaly.models.contractive_ae import ContractiveAutoencoder
 from ecg_anomaly.models.conv_ae import ConvAutoencoder
 from ecg_anomaly.models.dense_ae import DenseAutoencoder

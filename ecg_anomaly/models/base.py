@@ -1,38 +1,40 @@
-"""What every model shares: normalisation, threshold buffers, and one anomaly score per beat.
+"""What every model shares: normalisation, post-processing, one anomaly score per beat.
 
 Every model answers the same question: :meth:`AnomalyModel.score` maps raw beats to an anomaly
-score per beat, higher = more abnormal, and a beat is flagged abnormal when its score is at or
-above the fitted :attr:`AnomalyModel.threshold`. The normaliser and every fitted threshold are
-buffers, so a checkpoint holds everything needed to score a new file. Autoencoders also expose
-what plots need: :meth:`AnomalyModel.reconstruct` and :meth:`AnomalyModel.encode`.
+score per beat, higher = more abnormal. The model owns its post-processing
+(:class:`~ecg_anomaly.anomaly.postprocess.PostProcessor`, ``model.post``: score terms,
+threshold rules and fitted values, the decision) and runs it from its own Lightning hooks:
+when fitting ends it scores the training (and validation) split once and fits the thresholds;
+its test loop scores the tested split once, evaluates it and logs the metrics. So a plain
+``L.Trainer().test(model, datamodule=dm)`` with no callback of ours returns the metrics, and a
+checkpoint (normaliser, post-processing, weights) is the whole detector. Autoencoders also
+expose what plots need: :meth:`AnomalyModel.reconstruct` and :meth:`AnomalyModel.encode`.
 """
 
 from __future__ import annotations
 
+import logging
 import math
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any, ClassVar
 
 import lightning as L
 import torch
-from torch import nn
-from torchmetrics import MeanMetric
 
-from ecg_anomaly.anomaly.evaluation import DECIDING, flag
+from ecg_anomaly.anomaly.evaluation import Evaluation
+from ecg_anomaly.anomaly.postprocess import PostProcessor
+from ecg_anomaly.anomaly.scoring import ScoreCollector, SplitScores, score_split
 from ecg_anomaly.data.labels import NORMAL
 from ecg_anomaly.data.normalize import Normalizer
-from ecg_anomaly.errors import bad_value
-from ecg_anomaly.models.losses import ERRORS, per_beat_error
+from ecg_anomaly.models.loss_log import EpochLosses
+
+log = logging.getLogger(__name__)
 
 #: Key of the checkpoint entry that says which model class wrote it.
 CHECKPOINT_KEY = "ecg_anomaly"
-#: Prefix of the extra thresholds' buffers in a state dict.
-EXTRA_PREFIX = "extra_thresholds."
-#: Buffers fitted after training (thresholds, timing): not part of any epoch's weights.
-FITTED_BUFFER_PREFIXES = ("threshold", EXTRA_PREFIX, "timing_")
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: State-dict prefix of what is fitted after training (not part of any epoch's weights).
+FITTED_PREFIX = "post."
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
 SchedulerFactory = Callable[..., Any]
@@ -43,8 +45,9 @@ class AnomalyModel(L.LightningModule):
 
     Subclasses implement :meth:`compute_loss` and :meth:`anomaly_score` on normalised beats.
     Hyper-parameters of subclasses are saved automatically, except the optimizer and
-    scheduler factories (they are training settings, and keeping them out of the checkpoint
-    lets it load without unpickling arbitrary objects).
+    scheduler factories and the post-processor (training settings and fitted state: the
+    post-processor is saved in the state dict, and keeping objects out of the hyper-parameters
+    lets a checkpoint load without unpickling them).
 
     Args:
         seq_len: Samples per beat.
@@ -52,6 +55,10 @@ class AnomalyModel(L.LightningModule):
         optimizer: Factory called with ``params=``; default Adam with learning rate 1e-3.
         scheduler: Optional factory called with ``optimizer=``.
         scheduler_monitor: Metric the scheduler watches (for ``ReduceLROnPlateau``).
+        val_normal_only: Validate an autoencoder, as it is trained, on normal beats only;
+            ``False`` validates it on every validation beat (the Kaggle notebook early-stops
+            on the loss of a set holding abnormal beats). Classifiers validate on every beat.
+        post: The post-processing (threshold rules, score terms); default: none yet.
     """
 
     #: True for classifiers trained on labelled beats; autoencoders train on normal beats.
@@ -64,20 +71,24 @@ class AnomalyModel(L.LightningModule):
         optimizer: OptimizerFactory | None = None,
         scheduler: SchedulerFactory | None = None,
         scheduler_monitor: str = "val/loss",
+        val_normal_only: bool = True,
+        post: PostProcessor | None = None,
     ) -> None:
         super().__init__()
-        self.save_hyperparameters(ignore=["optimizer", "scheduler"], logger=False)
+        self.save_hyperparameters(ignore=["optimizer", "scheduler", "post"], logger=False)
+        self.val_normal_only = val_normal_only
         self.optimizer_factory = optimizer or partial(torch.optim.Adam, lr=1e-3)
         self.scheduler_factory = scheduler
         self.normalizer = Normalizer(normalization, seq_len)
-        self.register_buffer("threshold", torch.tensor(math.nan))
-        self.extra_thresholds = nn.Module()
-        # Timing in the score (recordings): the training beats' shape scores and the
-        # prematurity scale, set when thresholds are fitted (NaN scale: no timing).
-        self.register_buffer("timing_scale", torch.tensor(math.nan))
-        self.register_buffer("timing_reference", torch.empty(0, dtype=torch.float64))
-        self._train_sums: dict[str, torch.Tensor] = {}
-        self._train_count = 0
+        self.post = post if post is not None else PostProcessor()
+        #: The evaluations of the last test, by split: the tested one first, then ``val``.
+        self.evaluations: dict[str, Evaluation] = {}
+        #: Warnings of the last fit of the post-processing, in plain words.
+        self.fit_warnings: list[str] = []
+        #: Per-epoch losses (``epoch`` 0-based, ``train/...``, ``val/...``), saved in checkpoints.
+        self.history: list[dict[str, float]] = []
+        self._collector: ScoreCollector | None = None
+        self._losses = EpochLosses()
 
     # -- what subclasses implement ---------------------------------------------------------
 
@@ -107,140 +118,157 @@ class AnomalyModel(L.LightningModule):
     # -- the public scoring API ------------------------------------------------------------
 
     def score(self, x: torch.Tensor) -> torch.Tensor:
-        """Anomaly score of each raw (un-normalised) beat, shape ``(n,)``, detached.
+        """The model's anomaly score of each raw (un-normalised) beat, shape ``(n,)``, detached.
 
         Scores are computed in float32 even under mixed precision, so that thresholds fitted
-        on one split apply exactly to another.
+        on one split apply exactly to another. Post-processing (score terms) is not applied:
+        see :meth:`score_batch` and :attr:`post`.
         """
         with torch.no_grad(), torch.autocast(x.device.type, enabled=False):
             return self.anomaly_score(self.normalizer(x.float())).float().detach()
 
-    def score_batch(self, batch: torch.Tensor | Sequence[torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Scores of a batch as served by the data module: ``(x, labels, classes, rows)``.
+    def score_batch(self, batch: torch.Tensor | Mapping[str, torch.Tensor]) -> dict[str, Any]:
+        """The model's scores of a batch (a dict with ``x``, or a tensor of raw beats).
 
         Returns:
-            ``scores`` and, where the batch has them, ``labels``, ``classes`` and ``rows``.
+            ``scores`` and every other entry of the batch (labels, rows, features).
         """
-        parts = [batch] if isinstance(batch, torch.Tensor) else list(batch)
-        out = {"scores": self.score(parts[0])}
-        for key, value in zip(("labels", "classes", "rows"), parts[1:], strict=False):
-            out[key] = value
+        if isinstance(batch, torch.Tensor):
+            return {"scores": self.score(batch)}
+        return {"scores": self.score(batch["x"])} | {k: v for k, v in batch.items() if k != "x"}
+
+    def processed_batch(self, batch: torch.Tensor | Mapping[str, torch.Tensor]) -> dict[str, Any]:
+        """Final scores of a batch (post-processing applied) and ``flags`` where fitted."""
+        out = self.post.apply(self.score_batch(batch))
+        if self.post.fitted:  # decided in float64, as evaluate() and the files decide
+            out["flags"] = self.post.flag(out["scores"].double())
         return out
 
-    @property
-    def has_threshold(self) -> bool:
-        """Whether a threshold has been fitted."""
-        return not math.isnan(float(self.threshold))
+    # -- post-processing and evaluation, run from the Lightning hooks ----------------------
 
-    @property
-    def thresholds(self) -> dict[str, float]:
-        """Every fitted threshold: ``"threshold"`` (deciding) first, then the extras by name."""
-        out = {DECIDING: float(self.threshold)}
-        return out | {k: float(v) for k, v in self.extra_thresholds.named_buffers()}
+    def fit_post(self, datamodule: Any, train_split: str = "train") -> None:
+        """Score the splits the post-processing needs (once each) and fit it.
 
-    def set_thresholds(self, deciding: float, extra: Mapping[str, float] | None = None) -> None:
-        """Store the deciding threshold and the extra ones (buffers: saved in checkpoints)."""
-        self.threshold.fill_(float(deciding))
-        for name, value in (extra or {}).items():
-            if not _NAME.match(name) or name == DECIDING:
-                msg = f"threshold name {name!r} must be a Python identifier other than 'threshold'"
-                raise ValueError(msg)
-            self.extra_thresholds.register_buffer(
-                name, torch.tensor(float(value), device=self.threshold.device)
-            )
-
-    @property
-    def uses_timing(self) -> bool:
-        """Whether the model's scores combine shape and prematurity (trained on a recording)."""
-        return not math.isnan(float(self.timing_scale)) and self.timing_reference.numel() > 0
-
-    def set_timing(self, reference: Any, scale: float) -> None:
-        """Store the training beats' shape scores and the prematurity scale.
-
-        See :mod:`ecg_anomaly.anomaly.timing`.
+        Args:
+            datamodule: A :class:`~ecg_anomaly.data.datamodule.BeatsDataModule` (``loader``,
+                ``split_sizes``, ``train_labels_known``).
+            train_split: The split that stands for the training beats (``all``: every beat of
+                the data, all presumed normal, e.g. a recording scored by a model trained
+                elsewhere).
         """
-        ref = torch.as_tensor(reference, dtype=torch.float64).sort().values
-        self.timing_reference = ref.to(self.threshold.device)
-        self.timing_scale.fill_(float(scale))
+        sizes = datamodule.split_sizes | {"all": len(datamodule.split_rows("all"))}
+        names = {s: s for s in self.post.splits_needed() | {"val"}} | {"train": train_split}
+        splits = {
+            role: score_split(self, datamodule.loader(split), role)
+            for role, split in sorted(names.items())
+            if sizes.get(split, 0) > 0 and (role == "train" or split != train_split)
+        }
+        labels_known = getattr(datamodule, "train_labels_known", True) and train_split == "train"
+        self.fit_warnings = self.post.fit(splits, labels_known=labels_known)
+        if self._trainer is None or self.trainer.is_global_zero:
+            for warning in self.fit_warnings:
+                log.warning(warning)
+            shown = ", ".join(f"{k} = {v:.6g}" for k, v in self.post.thresholds.items())
+            log.info("Fitted %s", shown)
 
-    def flag(self, scores: torch.Tensor) -> torch.Tensor:
-        """Labels from scores with the deciding threshold: 1 = abnormal, 0 = normal."""
-        if not self.has_threshold:
-            msg = "the model has no threshold yet: fit one (DetectionCallback) before flagging"
-            raise RuntimeError(msg)
-        return flag(scores, self.threshold)
+    def on_fit_start(self) -> None:
+        # Fail before training, not after it, when a threshold cannot be fitted.
+        self.post.check_splits(getattr(self.trainer.datamodule, "split_sizes", {}))
 
-    # -- Lightning hooks -------------------------------------------------------------------
+    def on_fit_end(self) -> None:
+        # After every callback's on_train_end: the thresholds see the final (restored) weights.
+        # The strategy's teardown moved the model to the CPU: score on the training device.
+        if self.post.rules:
+            self.to(self.trainer.strategy.root_device)
+            self.fit_post(self.trainer.datamodule)
 
-    def _log_losses(
-        self, stage: str, out: torch.Tensor | dict[str, torch.Tensor], n: int
-    ) -> torch.Tensor:
-        losses = out if isinstance(out, dict) else {"loss": out}
-        if stage == "train":
-            # Summed here and logged once per epoch (on_train_epoch_end) over every rank's beats:
-            # a self.log call costs more than a training step of the small models on ECG5000.
-            for k, v in losses.items():
-                total = v.detach() * n
-                sums = self._train_sums
-                sums[k] = sums[k] + total if k in sums else total
-            self._train_count += n
-            return losses["loss"]
-        # Evaluation losses are weighted means over every rank's beats. torchmetrics' MeanMetric
-        # keeps the weights as floats; Lightning's own sync_dist mean divides its integer count
-        # of beats by the number of ranks (under gloo), which is wrong for an odd total.
-        for k, v in losses.items():
-            name = f"{stage}/{k}"
-            key = name.replace("/", "__")
-            metric = self._mean_metric(key)
-            metric.update(v.detach(), weight=n)
-            # named explicitly: Lightning maps metric attributes once, before lazy ones exist
-            attribute = f"_mean_metrics.{key}"
-            self.log(name, metric, on_step=False, on_epoch=True, metric_attribute=attribute)
-        return losses["loss"]
+    def on_test_start(self) -> None:
+        if not self.post.fitted:
+            if not self.post.rules:
+                msg = (
+                    "the model has no fitted threshold and no threshold rule to fit one: pass "
+                    "post=PostProcessor(threshold=MeanStdThreshold()) (or another rule)"
+                )
+                raise RuntimeError(msg)
+            self.fit_post(self.trainer.datamodule)
 
-    def _mean_metric(self, key: str) -> MeanMetric:
-        """The running mean stored under ``key``, created on first use (loss parts vary)."""
-        if not hasattr(self, "_mean_metrics"):
-            self._mean_metrics = nn.ModuleDict()
-        if key not in self._mean_metrics:
-            self._mean_metrics[key] = MeanMetric().to(self.device)
-        return self._mean_metrics[key]
+    def on_test_epoch_start(self) -> None:
+        split = getattr(self.trainer.datamodule, "test_split", "test")
+        self._collector = ScoreCollector(split).to(self.device)
 
-    def training_step(self, batch: Sequence[torch.Tensor], batch_idx: int) -> torch.Tensor:
-        x, y = batch[0], batch[1]
-        loss = self._log_losses("train", self.compute_loss(self.normalizer(x), y), len(x))
+    def test_step(self, batch: Mapping[str, torch.Tensor], batch_idx: int) -> None:
+        self._collector.update(self.post.apply(self.score_batch(batch)))
+
+    def on_test_epoch_end(self) -> None:
+        tested = self._collector.compute()
+        self._collector = None
+        self.evaluations = {tested.split: self.post.evaluate(tested)}
+        val: SplitScores | None = self.post.scored.get("val")
+        if val is not None and tested.split != "val":
+            self.evaluations["val"] = self.post.evaluate(val)
+        main = self.evaluations[tested.split]
+        loggable = {k: float(v) for k, v in main.metrics.items() if math.isfinite(float(v))}
+        self.log_dict(loggable, sync_dist=True)
+        if self.trainer.is_global_zero:
+            for warning in (w for ev in self.evaluations.values() for w in ev.warnings):
+                log.warning(warning)
+
+    def predict_step(self, batch: Any, batch_idx: int) -> dict[str, torch.Tensor]:
+        return self.processed_batch(batch)
+
+    def to_onnx(self, file_path: Any = None, input_sample: Any = None, **kwargs: Any) -> Any:
+        """Write the whole detector (raw beats in, scores and flags out), not ``forward``.
+
+        See :func:`ecg_anomaly.export.export_detector` (``ecg-anomaly-export``); the inputs are
+        fixed (``input_sample`` is ignored), ``kwargs`` are ``check`` and ``opset``.
+        """
+        from ecg_anomaly.export.files import export_detector
+
+        return export_detector(self, file_path, "onnx", **kwargs)
+
+    def to_torchscript(self, *args: Any, **kwargs: Any) -> Any:
+        msg = "TorchScript is not supported: use ecg-anomaly-export format=torch (torch.export)"
+        raise NotImplementedError(msg)
+
+    # -- training --------------------------------------------------------------------------
+
+    def training_step(self, batch: Mapping[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        x, y = batch["x"], batch["label"]
+        loss = self._losses.add(self.compute_loss(self.normalizer(x), y), len(x))
         if self._trainer is not None and self._trainer.progress_bar_callback is not None:
             self.log("loss", loss.detach(), on_step=True, prog_bar=True, logger=False)
         return loss
 
-    def on_train_epoch_end(self) -> None:
-        if self._train_count:
-            names = list(self._train_sums)
-            sums = [s.float() for s in self._train_sums.values()]
-            count = torch.tensor(float(self._train_count), device=self.device)
-            # every rank gets the same number of batches, so every rank reduces the same sums
-            totals = self.trainer.strategy.reduce(torch.stack([*sums, count]), reduce_op="sum")
-            means = {f"train/{k}": totals[i] / totals[-1] for i, k in enumerate(names)}
-            # equal on every rank now: sync_dist only tells Lightning that it is one value
-            self.log_dict(means, on_step=False, on_epoch=True, prog_bar=False, sync_dist=True)
-        self._train_sums, self._train_count = {}, 0
-
-    def validation_step(self, batch: Sequence[torch.Tensor], batch_idx: int) -> None:
-        x, y = batch[0], batch[1]
-        if not self.supervised:
+    def validation_step(self, batch: Mapping[str, torch.Tensor], batch_idx: int) -> None:
+        x, y = batch["x"], batch["label"]
+        if not self.supervised and self.val_normal_only:
             # Autoencoders are validated, like they are trained, on normal beats only.
             keep = y == NORMAL
             x, y = x[keep], y[keep]
         if len(x):
-            self._log_losses("val", self.compute_loss(self.normalizer(x), y), len(x))
+            self._losses.log_eval(self, "val", self.compute_loss(self.normalizer(x), y), len(x))
 
-    def test_step(self, batch: Sequence[torch.Tensor], batch_idx: int) -> dict[str, torch.Tensor]:
-        # Collected by the DetectionCallback into the split's SplitScores.
-        return self.score_batch(batch)
+    def on_train_epoch_end(self) -> None:
+        # Runs after validation and before the checkpoint callback saves this epoch.
+        means = self._losses.epoch_means(self.trainer.strategy)
+        if means:
+            # equal on every rank: sync_dist only tells Lightning that it is one value
+            self.log_dict(means, on_step=False, on_epoch=True, prog_bar=False, sync_dist=True)
+        metrics = self.trainer.callback_metrics
+        row = {"epoch": float(self.current_epoch)} | {k: float(v) for k, v in means.items()}
+        row |= {k: float(v) for k, v in metrics.items() if k.startswith(("val/", "curve/"))}
+        self.history.append(row)
 
-    def predict_step(self, batch: Any, batch_idx: int) -> dict[str, torch.Tensor]:
-        out = self.score_batch(batch)
-        return out | {"flags": self.flag(out["scores"])}
+    def learning_warnings(self) -> list[str]:
+        """Warnings about the training itself (the loss did not go down)."""
+        losses = [row["train/loss"] for row in self.history if "train/loss" in row]
+        if len(losses) >= 2 and not losses[-1] < losses[0]:
+            return [
+                f"the training loss did not go down ({losses[0]:.4g} after the first epoch, "
+                f"{losses[-1]:.4g} after the last): the model learned nothing; check the "
+                "learning rate, the loss and the data"
+            ]
+        return []
 
     def configure_optimizers(self) -> Any:
         optimizer = self.optimizer_factory(params=self.parameters())
@@ -254,62 +282,11 @@ class AnomalyModel(L.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         cls = type(self)
-        checkpoint[CHECKPOINT_KEY] = {"class_path": f"{cls.__module__}.{cls.__qualname__}"}
+        checkpoint[CHECKPOINT_KEY] = {
+            "class_path": f"{cls.__module__}.{cls.__qualname__}",
+            "history": [dict(row) for row in self.history],
+        }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        state = checkpoint.get("state_dict", {})
-        # checkpoints of versions before timing: no timing
-        state.setdefault("timing_scale", torch.tensor(math.nan))
-        state.setdefault("timing_reference", torch.empty(0, dtype=torch.float64))
-        self.timing_reference = torch.empty_like(state["timing_reference"])  # its fitted length
-        # The extra thresholds are named at fitting time: make room for them before loading.
-        extra = {
-            k[len(EXTRA_PREFIX) :]: v
-            for k, v in checkpoint.get("state_dict", {}).items()
-            if k.startswith(EXTRA_PREFIX)
-        }
-        if extra:
-            self.set_thresholds(float(self.threshold), {k: float(v) for k, v in extra.items()})
-
-
-class ReconstructionModel(AnomalyModel):
-    """An autoencoder: trained to reconstruct normal beats, scored by reconstruction error.
-
-    Args:
-        loss: Training reconstruction error, ``"mae"`` or ``"mse"``.
-        score: Per-beat error used as anomaly score, ``"mae"`` or ``"mse"``.
-        **kwargs: Passed to :class:`AnomalyModel`.
-    """
-
-    #: Training losses the model accepts (``model.loss``).
-    LOSSES: ClassVar[tuple[str, ...]] = ERRORS
-
-    def __init__(self, *, loss: str = "mae", score: str = "mae", **kwargs: Any) -> None:
-        if loss not in self.LOSSES:
-            raise bad_value("model.loss", loss, self.LOSSES)
-        if score not in ERRORS:
-            raise bad_value("model.score", score, ERRORS)
-        super().__init__(**kwargs)
-        self.loss_kind = loss
-        self.score_kind = score
-
-    def compute_loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return per_beat_error(self(x), x, self.loss_kind).mean()
-
-    def anomaly_score(self, x: torch.Tensor) -> torch.Tensor:
-        return per_beat_error(self.reconstruct(x), x, self.score_kind)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Reconstruct normalised beats ``(n, seq_len)``: the decoder of the encoder's code."""
-        return self.decoder(self.encoder(x))
-
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        """Reconstruction ``(n, seq_len)`` of normalised beats (dropout off in eval mode)."""
-        return self(x)
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Latent code ``(n, d)`` of normalised beats (for latent-space plots)."""
-        return self.encoder(x).flatten(1)
-
-    encoder: nn.Module
-    decoder: nn.Module
+        saved = checkpoint.get(CHECKPOINT_KEY) or {}
+        self.history = [dict(row) for row in saved.get("history", [])]

@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from ecg_anomaly.models.base import ReconstructionModel
+from ecg_anomaly.models.autoencoder import ReconstructionModel
 from ecg_anomaly.models.components.conv import ConvDecoder, ConvEncoder
 from ecg_anomaly.models.components.layers import keras_init_
 from ecg_anomaly.models.losses import per_beat_error, weighted_mse

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ecg_anomaly.models.base import ReconstructionModel
+from ecg_anomaly.models.autoencoder import ReconstructionModel
 from ecg_anomaly.models.components.layers import keras_init_, mlp
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ecg_anomaly.models.base import ReconstructionModel
+from ecg_anomaly.models.autoencoder import ReconstructionModel
 
 
 class LSTMEncoder(nn.Module):

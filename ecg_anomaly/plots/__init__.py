@@ -7,7 +7,7 @@ matplotlib is imported inside the plotting functions, so importing this package 
 from ecg_anomaly.plots._figure import save
 from ecg_anomaly.plots.beats import example_rows, plot_reconstructions, plot_traces
 from ecg_anomaly.plots.confusion import plot_class_balance, plot_confusion_matrix
-from ecg_anomaly.plots.curves import plot_loss_curves, plot_pr, plot_roc, read_loss_history
+from ecg_anomaly.plots.curves import plot_loss_curves, plot_pr, plot_roc
 from ecg_anomaly.plots.latent import plot_latent, project_2d
 from ecg_anomaly.plots.scores import (
     plot_score_histogram,
@@ -31,6 +31,5 @@ __all__ = [
     "plot_traces",
     "plot_training_errors",
     "project_2d",
-    "read_loss_history",
     "save",
 ]

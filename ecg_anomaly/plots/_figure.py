@@ -14,6 +14,7 @@ from typing import Any
 
 from ecg_anomaly.data.labels import ABNORMAL, NORMAL
 from ecg_anomaly.errors import bad_value
+from ecg_anomaly.utils.results import atomic_path
 
 #: Colours of the two classes in every plot.
 NORMAL_COLOR = "tab:blue"
@@ -38,7 +39,7 @@ def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
     """The formats, validated (``report.formats`` in the config)."""
     formats = tuple(formats)
     if not formats or any(f not in FORMATS for f in formats):
-        raise bad_value("callbacks.detection.formats", list(formats), f"a list of {FORMATS}")
+        raise bad_value("report.formats", list(formats), f"a list of {FORMATS}")
     return formats
 
 
@@ -60,6 +61,7 @@ def save(
     written = []
     for fmt in check_formats(formats):
         out = path.with_suffix(f".{fmt}")
-        fig.savefig(out, dpi=DPI, format=fmt)
+        with atomic_path(out) as tmp:
+            fig.savefig(tmp, dpi=DPI, format=fmt)
         written.append(out)
     return written[0]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-import os
-from pathlib import Path
+import math
 from typing import Any
 
 import numpy as np
@@ -12,59 +10,37 @@ import torch
 
 from ecg_anomaly.plots._figure import new_figure
 
-log = logging.getLogger(__name__)
-
-
-def read_loss_history(metrics_csv: str | os.PathLike) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per-epoch ``train/loss`` and ``val/loss`` from a Lightning CSVLogger's ``metrics.csv``.
-
-    Returns:
-        ``{"train": (epochs, losses), "val": (epochs, losses)}`` for the columns present with
-        values; empty when the file is missing or holds none.
-    """
-    import pandas as pd
-
-    path = Path(metrics_csv)
-    if not path.is_file():
-        return {}
-    try:
-        table = pd.read_csv(path)
-    except (ValueError, OSError) as err:
-        log.warning("cannot read the loss history %s: %s", path, err)
-        return {}
-    out = {}
-    for stage in ("train", "val"):
-        column = f"{stage}/loss"
-        if column not in table or "epoch" not in table:
-            continue
-        rows = table[["epoch", column]].dropna().groupby("epoch", as_index=False).last()
-        if len(rows):
-            out[stage] = (rows["epoch"].to_numpy() + 1, rows[column].to_numpy())
-    return out
-
 
 def plot_loss_curves(history: dict[str, tuple[np.ndarray, np.ndarray]]) -> Any | None:
     """Training (and, when logged, validation) loss per epoch; None without a loss history.
 
     Args:
-        history: ``{"train": (epochs, losses), "val": (epochs, losses)}`` as
-            :func:`read_loss_history` returns it.
+        history: ``{"train": (epochs, losses), "val": (epochs, losses)}`` with 0-based epochs
+            (as the CSV log counts them), from the model's own history
+            (:func:`~ecg_anomaly.plots.gather.loss_history`), whatever the logger.
     """
     from matplotlib.ticker import MaxNLocator
 
     if not history:
         return None
     fig, ax = new_figure()
-    for stage, style in (("train", "o-"), ("val", "s--")):
+    names = {
+        "train": "training loss",
+        "val": "validation loss",
+        "curve": "loss on the test beats (the notebook's validation_data; plot only)",
+    }
+    for stage, style in (("train", "o-"), ("val", "s--"), ("curve", "^:")):
         if stage in history:
             epochs, losses = history[stage]
-            label = "training loss" if stage == "train" else "validation loss"
-            ax.plot(epochs, losses, style, ms=3, label=label)
-    ax.set_title("Training and validation loss" if "val" in history else "Training loss")
-    ax.set_xlabel("epoch")
+            ax.plot(epochs, losses, style, ms=3, label=names[stage])
+    if "val" in history:
+        ax.set_title("Training and validation loss")
+    else:
+        ax.set_title("Training loss" + (" and the test beats' loss" if "curve" in history else ""))
+    ax.set_xlabel("epoch (0-based)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("loss")
-    ax.legend()
+    ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
     return fig
 
@@ -76,8 +52,35 @@ def _ranked(scores: np.ndarray) -> torch.Tensor:
     return (s - lo) / (hi - lo) if hi > lo else torch.zeros_like(s)
 
 
-def plot_roc(scores: np.ndarray, labels: np.ndarray, auroc: float | None = None) -> Any:
-    """ROC curve (abnormal positive) with its area in the legend."""
+def _mark(ax: Any, x: float, y: float) -> None:
+    """The deciding threshold's operating point on a curve."""
+    if math.isfinite(x) and math.isfinite(y):
+        ax.plot(
+            [x],
+            [y],
+            "o",
+            ms=8,
+            mfc="none",
+            mec="black",
+            mew=1.5,
+            label=f"threshold ({x:.3f}, {y:.3f})",
+        )
+
+
+def plot_roc(
+    scores: np.ndarray,
+    labels: np.ndarray,
+    auroc: float | None = None,
+    point: dict[str, float] | None = None,
+) -> Any:
+    """ROC curve (abnormal positive) with its area, and the deciding threshold's point.
+
+    Args:
+        scores: Anomaly scores of labelled beats.
+        labels: 0 normal, 1 abnormal.
+        auroc: The area, when already computed.
+        point: ``fpr`` and ``recall`` at the deciding threshold, marked on the curve.
+    """
     from torchmetrics.functional.classification import binary_auroc, binary_roc
 
     target = torch.as_tensor(labels, dtype=torch.long)
@@ -86,6 +89,8 @@ def plot_roc(scores: np.ndarray, labels: np.ndarray, auroc: float | None = None)
     fig, ax = new_figure(width=5.0, height=4.5)
     ax.plot(fpr.numpy(), tpr.numpy(), lw=2, label=f"model (AUC = {auroc:.3f})")
     ax.plot([0, 1], [0, 1], "k:", label="chance (AUC = 0.5)")
+    if point:
+        _mark(ax, point["fpr"], point["recall"])
     ax.set_title("ROC curve (abnormal = positive)")
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate (recall)")
@@ -94,8 +99,20 @@ def plot_roc(scores: np.ndarray, labels: np.ndarray, auroc: float | None = None)
     return fig
 
 
-def plot_pr(scores: np.ndarray, labels: np.ndarray, auprc: float | None = None) -> Any:
-    """Precision-recall curve (abnormal positive) with its area (average precision)."""
+def plot_pr(
+    scores: np.ndarray,
+    labels: np.ndarray,
+    auprc: float | None = None,
+    point: dict[str, float] | None = None,
+) -> Any:
+    """Precision-recall curve (abnormal positive), its area, and the deciding threshold's point.
+
+    Args:
+        scores: Anomaly scores of labelled beats.
+        labels: 0 normal, 1 abnormal.
+        auprc: The area (average precision), when already computed.
+        point: ``recall`` and ``precision`` at the deciding threshold, marked on the curve.
+    """
     from torchmetrics.functional.classification import (
         binary_average_precision,
         binary_precision_recall_curve,
@@ -111,6 +128,8 @@ def plot_pr(scores: np.ndarray, labels: np.ndarray, auprc: float | None = None) 
         recall.numpy(), precision.numpy(), where="post", lw=2, label=f"model (AP = {auprc:.3f})"
     )
     ax.axhline(base, color="k", ls=":", label=f"chance (AP = {base:.3f})")
+    if point:
+        _mark(ax, point["recall"], point["precision"])
     ax.set_title("Precision-recall curve (abnormal = positive)")
     ax.set_xlabel("recall")
     ax.set_ylabel("precision")

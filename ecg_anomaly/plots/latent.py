@@ -10,6 +10,7 @@ import numpy as np
 from ecg_anomaly.data.labels import ABNORMAL, NORMAL
 from ecg_anomaly.errors import ConfigError, bad_value
 from ecg_anomaly.plots._figure import ABNORMAL_COLOR, NORMAL_COLOR, new_figure
+from ecg_anomaly.utils.extras import install_command
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +42,14 @@ def project_2d(codes: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndar
             install is in the message).
     """
     if method not in METHODS:
-        raise bad_value("callbacks.detection.latent", method, (*METHODS, None))
+        raise bad_value("latent", method, (*METHODS, None))
     codes = np.asarray(codes, dtype=np.float64).reshape(len(codes), -1)
     if method == "tsne":
         try:
             from sklearn.manifold import TSNE
         except ImportError:
-            msg = (
-                "the t-SNE latent plot needs scikit-learn: pip install 'ecg-anomaly[bench]', or "
-                "choose callbacks.detection.latent=pca"
-            )
+            install = install_command("bench", "scikit-learn")
+            msg = f"the t-SNE latent plot needs scikit-learn: {install}; or choose latent=pca"
             raise ConfigError(msg) from None
         perplexity = float(min(30, max(2, (len(codes) - 1) / 3)))
         return TSNE(2, perplexity=perplexity, random_state=seed).fit_transform(codes)
@@ -58,10 +57,8 @@ def project_2d(codes: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndar
         try:
             import umap
         except ImportError:
-            msg = (
-                "the UMAP latent plot needs umap-learn: pip install 'ecg-anomaly[umap]', or "
-                "choose callbacks.detection.latent=pca"
-            )
+            install = install_command("umap", "umap-learn")
+            msg = f"the UMAP latent plot needs umap-learn: {install}; or choose latent=pca"
             raise ConfigError(msg) from None
         n_neighbors = int(min(15, max(2, len(codes) - 1)))
         return umap.UMAP(n_components=2, n_neighbors=n_neighbors, random_state=seed).fit_transform(

@@ -7,13 +7,13 @@ The pieces, in the order data flows through them:
 - :func:`cut_beats` with a :class:`Window` (``"ecg5000"`` or ``"centred"``)
 - :func:`extract_beats` does all of the above -> :class:`RecordingBeats` (beats, RR intervals,
   prematurity, annotation symbols, AAMI classes, labels, detection accuracy)
-- :func:`match_beats` (EC57 Se / +P), :func:`select_training_beats` (dominant morphology),
-  :func:`shape_and_timing` (shape score + prematurity)
+- :func:`match_beats` (EC57 Se / +P), :func:`select_training_beats` (dominant morphology)
+- :class:`TimingTerm`: shape score + prematurity in the post-processing, typed flags
+  (:mod:`~ecg_anomaly.recordings.ec57` counts them as EC57 does)
 
 ``wfdb`` and ``neurokit2`` (the ``recordings`` extra) are imported only when used.
 """
 
-from ecg_anomaly.anomaly.timing import shape_and_timing
 from ecg_anomaly.recordings.annotations import Annotations, aami_class
 from ecg_anomaly.recordings.datamodule import RecordingDataModule
 from ecg_anomaly.recordings.extract import RecordingBeats, extract_beats
@@ -23,6 +23,7 @@ from ecg_anomaly.recordings.matching import BeatMatch, match_beats
 from ecg_anomaly.recordings.peaks import Peaks, detect_peaks
 from ecg_anomaly.recordings.segment import WINDOWS, Window, cut_beats
 from ecg_anomaly.recordings.selection import select_training_beats
+from ecg_anomaly.recordings.timing import TimingTerm
 
 __all__ = [
     "WINDOWS",
@@ -32,6 +33,7 @@ __all__ = [
     "Recording",
     "RecordingBeats",
     "RecordingDataModule",
+    "TimingTerm",
     "Window",
     "aami_class",
     "cut_beats",
@@ -43,5 +45,4 @@ __all__ = [
     "recording_from_array",
     "rr_intervals",
     "select_training_beats",
-    "shape_and_timing",
 ]

@@ -15,6 +15,7 @@ Examples:
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +33,7 @@ from ecg_anomaly.recordings.peaks import MIN_VOTES, detect_peaks
 QRS_WINDOW_S = (0.15, 0.25)
 #: Values per QRS window.
 QRS_LEN = 64
-_PER_BEAT = ("x", "qrs", "sample", "time", "rr_prev", "rr_next", "prematurity", "votes")
+_PER_BEAT = ("x", "qrs", "sample", "time", "rr_prev", "rr_next", "prematurity", "votes", "whole")
 _PER_BEAT += ("symbol", "aami", "label")
 
 
@@ -51,15 +52,20 @@ class RecordingBeats:
         rr_next: RR interval after the beat, seconds (NaN for the last beat).
         prematurity: One-sided prematurity (0 = on time or late).
         votes: How many R-peak detectors found the beat.
+        whole: Whether the beat's whole window lies inside the recording; a beat at either end
+            of it is listed (the detection counts it) but not scored.
         symbol: Annotation symbol matched to the beat (``""`` when none).
         aami: Its AAMI class N/S/V/F/Q (``""`` when none).
         label: 0 normal (N), 1 abnormal (S, V, F, Q), -1 unknown.
         polarity: The recording's QRS direction (+1 up, -1 down) found automatically.
         fs: Sampling rate of the recording (Hz).
-        n_detected: Beats detected (the table leaves out those whose window leaves the signal).
+        n_detected: Beats detected (every one is in the table; ``whole`` marks the scored).
         detection: Detection accuracy against the annotations' beats (None without annotations).
-        warnings: Why the beats may not be a heartbeat, and where there was ventricular
-            flutter (:attr:`~ecg_anomaly.recordings.peaks.Peaks.warnings`; empty when none).
+        warnings: What the results should say about the recording, in plain words: why the
+            beats may not be a heartbeat and where there was ventricular flutter
+            (:attr:`~ecg_anomaly.recordings.peaks.Peaks.warnings`), and annotations that do not
+            match it (empty when none).
+        detect_seconds: Seconds spent finding the beats (the rest of the call cuts them).
     """
 
     x: np.ndarray = field(repr=False)
@@ -70,6 +76,7 @@ class RecordingBeats:
     rr_next: np.ndarray = field(repr=False)
     prematurity: np.ndarray = field(repr=False)
     votes: np.ndarray = field(repr=False)
+    whole: np.ndarray = field(repr=False)
     symbol: np.ndarray = field(repr=False)
     aami: np.ndarray = field(repr=False)
     label: np.ndarray = field(repr=False)
@@ -77,7 +84,8 @@ class RecordingBeats:
     fs: float
     n_detected: int
     detection: BeatMatch | None = None
-    warnings: list[str] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()
+    detect_seconds: float = 0.0
 
     def __len__(self) -> int:
         return len(self.x)
@@ -97,6 +105,7 @@ class RecordingBeats:
             n_detected=self.n_detected,
             detection=self.detection,
             warnings=self.warnings,
+            detect_seconds=self.detect_seconds,
         )
 
     def to_frame(self) -> Any:
@@ -111,6 +120,7 @@ class RecordingBeats:
                 "rr_next": self.rr_next,
                 "prematurity": self.prematurity,
                 "votes": self.votes,
+                "whole": self.whole,
                 "symbol": self.symbol,
                 "aami": self.aami,
                 "label": self.label,
@@ -147,9 +157,13 @@ def extract_beats(
         The :class:`RecordingBeats`.
     """
     fs = recording.fs
+    started = time.perf_counter()
     peaks = detect_peaks(recording.signal, fs, min_votes=min_votes)
+    detect_seconds = time.perf_counter() - started
+    # every detected beat is listed (at the signal's ends too: beats.csv then holds every beat
+    # the detection counts); one whose window leaves the signal is marked, and not scored
     cut = segment.cut_beats(
-        peaks.clean, peaks.position, fs, peaks.polarity, seq_len, window, qrs_sign
+        peaks.clean, peaks.position, fs, peaks.polarity, seq_len, window, qrs_sign, edges=True
     )
     rr_prev, rr_next = rr_intervals(peaks.position, fs)
     early = prematurity(rr_prev)
@@ -177,6 +191,7 @@ def extract_beats(
         rr_next=rr_next[keep],
         prematurity=early[keep],
         votes=peaks.votes[keep],
+        whole=cut.whole,
         symbol=symbol[keep],
         aami=aami[keep],
         label=label[keep].astype(np.int64),
@@ -184,5 +199,30 @@ def extract_beats(
         fs=fs,
         n_detected=n,
         detection=detection,
-        warnings=peaks.warnings,
+        warnings=(*peaks.warnings, *annotation_warnings(detection)),
+        detect_seconds=detect_seconds,
     )
+
+
+#: Below this share of matched beats (either way), annotations are taken not to fit the signal.
+MISMATCH_SHARE = 0.5
+
+
+def annotation_warnings(detection: BeatMatch | None) -> list[str]:
+    """A warning when the annotations do not fit the recording (most beats unmatched).
+
+    Whatever the detector's accuracy, on the recording the annotations belong to most detected
+    beats lie within 150 ms of an annotated one; annotations of another record (or of another
+    sampling rate) match about as often as chance.
+    """
+    if detection is None or detection.tp + detection.fn + detection.fp == 0:
+        return []
+    se, ppv = detection.sensitivity, detection.ppv
+    if se >= MISMATCH_SHARE and ppv >= MISMATCH_SHARE:
+        return []
+    return [
+        f"the annotations do not match this recording: only {ppv:.0%} of the detected beats lie "
+        f"within 150 ms of an annotated beat, and {se:.0%} of the annotated beats were found. "
+        "Are they another record's annotations, or made at another sampling rate? Every "
+        "metric against them is meaningless."
+    ]

@@ -1,25 +1,26 @@
-"""One reader per recording format (WFDB, CSV, ``.npy``), each returning one channel's samples.
+"""One reader per recording format (WFDB, EDF, text tables, ``.npy``), each giving one channel.
 
-The checks every format shares (sampling rate, length, missing samples) live in
+The channel is the one :mod:`ecg_anomaly.recordings.channels` chooses (never a guess). The checks
+every format shares (sampling rate, length, missing samples) live in
 :mod:`ecg_anomaly.recordings.io`; here are only the format's own failures, each named with the
 file and the fix.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from ecg_anomaly.data.errors import DataFormatError, DataNotFoundError
-from ecg_anomaly.errors import ConfigError
+from ecg_anomaly.data.files import RawFile, load_npy
+from ecg_anomaly.data.sniff import is_value, sniff
+from ecg_anomaly.data.tables import parse
+from ecg_anomaly.errors import DataFormatError, DataNotFoundError
 from ecg_anomaly.recordings.annotations import Annotations
-
-#: The channel read by default when a file has it (MIT-BIH's modified lead II).
-PREFERRED_CHANNEL = "MLII"
-#: CSV column names never taken as the default ECG channel.
-_NOT_SIGNAL = frozenset({"time", "t", "timestamp", "seconds", "sec", "s", "ms", "sample", "index"})
+from ecg_anomaly.recordings.channels import only_signal, pick_channel
 
 
 @dataclass(frozen=True)
@@ -36,156 +37,161 @@ class RawChannel:
     units: str = ""
 
 
-def pick_channel(
-    channels: tuple[str, ...], channel: str | int | None, source: str, default: int = 0
-) -> int:
-    """Index of the requested channel among ``channels``.
-
-    Args:
-        channels: Channel names in file order.
-        channel: A name, a 0-based index (int or digits), or None for the default.
-        source: The file, for the message.
-        default: Index used when ``channel`` is None and the file has no ``MLII``.
-
-    Raises:
-        ConfigError: The file has no such channel (the message lists the available ones).
-    """
-    if channel is None:
-        return channels.index(PREFERRED_CHANNEL) if PREFERRED_CHANNEL in channels else default
-    if isinstance(channel, str) and channel in channels:
-        return channels.index(channel)
-    text = str(channel).strip()
-    if text.lstrip("-").isdigit() and 0 <= int(text) < len(channels):
-        return int(text)
-    listed = ", ".join(f"{i}: {name!r}" for i, name in enumerate(channels))
-    msg = (
-        f"{source}: no channel {channel!r}; the file has {len(channels)} channel(s) "
-        f"({listed}). Set channel= to one of these names or 0-based indices."
-    )
-    raise ConfigError(msg)
-
-
 def read_wfdb(base: Path, channel: str | int | None, annotator: str | None) -> RawChannel:
-    """One channel of the WFDB record ``base`` (``.hea``, its ``.dat`` files, annotations)."""
+    """One channel of the WFDB record ``base`` (one segment or several), and its annotations."""
     import wfdb
 
     header_path = base.with_name(base.name + ".hea")
     if not header_path.is_file():
         msg = f"WFDB header not found: {header_path} (relative paths start from {Path.cwd()})"
         raise DataNotFoundError(msg)
-    try:
-        header = wfdb.rdheader(str(base))
-    except Exception as err:  # wfdb raises bare ValueError/IndexError on malformed headers
-        msg = f"{header_path}: not a readable WFDB header ({type(err).__name__}: {err})"
-        raise DataFormatError(msg) from None
-    data_files = sorted({f for f in (getattr(header, "file_name", None) or []) if f})
-    missing = [f for f in data_files if not (base.parent / f).is_file()]
+    header = _wfdb_call(wfdb.rdheader, f"{header_path}: not a readable WFDB header", str(base))
+    segments = [s for s in (getattr(header, "seg_name", None) or []) if s != "~"]
+    missing = [f"{s}.hea" for s in segments if not (base.parent / f"{s}.hea").is_file()]
+    if segments and not missing:  # a multi-segment record: its segments name the signal files
+        header = _wfdb_call(
+            wfdb.rdheader, f"{header_path}: unreadable segments", str(base), rd_segments=True
+        )
+    parts = [s for s in header.segments or [] if s is not None] if segments else [header]
+    files = {f for part in parts for f in (part.file_name or []) if f}
+    missing += sorted(f for f in files if not (base.parent / f).is_file())
     if missing:
         msg = (
-            f"{header_path}: the signal file(s) {', '.join(missing)} it refers to are missing "
-            f"from {base.parent}. Put them beside the .hea file (a WFDB record is the .hea plus "
-            "its .dat files)."
+            f"{header_path}: the file(s) {', '.join(missing)} it refers to are missing from "
+            f"{base.parent}. Put them beside the .hea file (a WFDB record is the .hea plus its "
+            ".dat files, and the headers and files of its segments)."
         )
         raise DataNotFoundError(msg)
-    channels = tuple(str(s) for s in header.sig_name)
+    channels = tuple(str(s) for s in (header.get_sig_name() if segments else header.sig_name) or [])
+    if not channels:
+        msg = f"{header_path}: the record has no signals."
+        raise DataFormatError(msg)
     index = pick_channel(channels, channel, str(header_path))
-    try:
-        record = wfdb.rdrecord(str(base), channels=[index])
-    except Exception as err:
-        msg = f"{base}: the WFDB signal could not be read ({type(err).__name__}: {err})"
-        raise DataFormatError(msg) from None
+    record = _wfdb_call(
+        wfdb.rdrecord,
+        f"{base}: the WFDB signal could not be read",
+        str(base),
+        channels=None if index is None else [index],
+        m2s=True,  # a multi-segment record as one signal
+    )
+    signals = np.asarray(record.p_signal, dtype=np.float64)
+    column = 0
+    if index is None:
+        index = column = only_signal(channels, [*range(len(channels))], signals, str(header_path))
     annotations = None
     if annotator and base.with_name(f"{base.name}.{annotator}").is_file():
-        try:
-            ann = wfdb.rdann(str(base), annotator)
-        except Exception as err:
-            msg = f"{base}.{annotator}: unreadable annotation file ({type(err).__name__}: {err})"
-            raise DataFormatError(msg) from None
+        ann = _wfdb_call(
+            wfdb.rdann, f"{base}.{annotator}: unreadable annotation file", str(base), annotator
+        )
         annotations = Annotations(np.asarray(ann.sample), np.asarray(ann.symbol, dtype=str))
-    units = (record.units or [""])[0] or ""
+    units = (record.units or [""] * (column + 1))[column] or ""
+    signal, fs = signals[:, column], float(record.fs)
+    return RawChannel(signal, fs, channels[index], channels, base, False, annotations, units)
+
+
+def _wfdb_call(func: Callable[..., Any], what: str, *args: Any, **kwargs: Any) -> Any:
+    """``func(*args, **kwargs)``; wfdb's bare exceptions become a DataFormatError on ``what``."""
+    try:
+        return func(*args, **kwargs)
+    except Exception as err:  # wfdb raises bare ValueError/IndexError/TypeError on bad files
+        msg = (
+            f"{what} ({type(err).__name__}: {err}). Check that the file is complete; get it again."
+        )
+        raise DataFormatError(msg) from None
+
+
+def read_edf(path: Path, channel: str | int | None) -> RawChannel:
+    """One channel of an EDF file (read by wfdb), whose signals must share one sampling rate."""
+    from wfdb.io.convert.edf import read_edf as wfdb_read_edf
+
+    if not path.is_file():
+        msg = f"recording not found: {path} (relative paths start from {Path.cwd()})"
+        raise DataNotFoundError(msg)
+    rates = _wfdb_call(_edf_rates, f"{path}: not a readable EDF file", path)
+    if len({rate for _, rate in rates}) > 1:
+        listed = ", ".join(f"{name!r} {rate:g} Hz" for name, rate in rates)
+        msg = (
+            f"{path}: its signals have different sampling rates ({listed}), which the EDF "
+            "reader (wfdb) cannot keep apart. Export the ECG signal alone to EDF, WFDB or CSV."
+        )
+        raise DataFormatError(msg)
+    record = _wfdb_call(wfdb_read_edf, f"{path}: not a readable EDF file", str(path))
+    channels = tuple(str(s).strip() for s in record.sig_name)
+    signals = np.asarray(record.p_signal, dtype=np.float64)
+    index = pick_channel(channels, channel, str(path))
+    if index is None:
+        index = only_signal(channels, [*range(len(channels))], signals, str(path))
+    units = record.units[index] if record.units and record.units[index] != "n/a" else ""
     return RawChannel(
-        signal=np.asarray(record.p_signal[:, 0], dtype=np.float64),
-        fs=float(record.fs),
-        channel=channels[index],
-        channels=channels,
-        path=base,
-        fs_given=False,
-        annotations=annotations,
-        units=units,
+        signals[:, index], float(record.fs), channels[index], channels, path, False, None, units
     )
 
 
-def read_csv(path: Path, fs: float, channel: str | int | None) -> RawChannel:
-    """One column of a CSV file (comma-separated, optional header row of names)."""
-    import pandas as pd
+def _edf_rates(path: Path) -> list[tuple[str, float]]:
+    """Each signal's label and sampling rate, from the EDF header."""
+    with path.open("rb") as fh:
+        fixed = fh.read(256)
+        n, seconds = int(fixed[252:256]), float(fixed[244:252])
+        head = fh.read(256 * n)
+    labels = [head[16 * i : 16 * i + 16].decode("latin-1").strip() for i in range(n)]
+    counts = [int(head[216 * n + 8 * i : 216 * n + 8 * i + 8]) for i in range(n)]
+    return [(label, count / seconds) for label, count in zip(labels, counts, strict=True)]
 
-    with path.open() as fh:
-        first = fh.readline()
-    if not first.strip():
-        msg = f"{path}: the file is empty (or its first line is blank)"
-        raise DataFormatError(msg)
-    cells = [c.strip().strip('"') for c in first.split(",")]
-    has_header = any(c and not _is_number(c) for c in cells)
-    channels = tuple(cells) if has_header else tuple(str(i) for i in range(len(cells)))
-    default = next((i for i, c in enumerate(channels) if c.lower() not in _NOT_SIGNAL), 0)
-    index = pick_channel(channels, channel, str(path), default=default)
-    try:
-        column = pd.read_csv(
-            path,
-            header=0 if has_header else None,
-            usecols=[index],
-            dtype=str,
-            keep_default_na=False,
-        ).iloc[:, 0]
-    except Exception as err:
-        msg = f"{path}: not a readable CSV file ({type(err).__name__}: {err})"
-        raise DataFormatError(msg) from None
-    text = column.str.strip()
-    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
-    # Empty cells and NaN are missing samples (handled with the gaps); any other text is an error.
-    wrong = np.isnan(values) & ~text.str.lower().isin(["", "nan", "na"]).to_numpy()
-    if wrong.any():
-        row = int(np.flatnonzero(wrong)[0])
-        line = row + 1 + int(has_header)
+
+def read_text(raw: RawFile, path: Path, fs: float, channel: str | int | None) -> RawChannel:
+    """One column of a text table (``,``/``;``/tab/space-separated, optional header of names).
+
+    Empty cells and NaN are missing samples (the gaps are checked later); columns of text (a
+    clock time, an event) are skipped unless asked for.
+    """
+    head = sniff(raw)
+    channels = head.names or tuple(str(i) for i in range(len(head.first_cells)))
+    if len(channels) != len(head.first_cells):
         msg = (
-            f"{path}, line {line}, column {index + 1} ({channels[index]!r}): "
-            f"{text.iloc[row]!r} is not a number ({int(wrong.sum())} such cell(s) in the column)."
+            f"{head.where}: the header (line {head.header_line}) names {len(channels)} columns, "
+            f"but line {head.first_line} has {len(head.first_cells)} values. Give every column "
+            "one name, or remove the header."
         )
         raise DataFormatError(msg)
-    return RawChannel(values, fs, channels[index], channels, path, fs_given=True)
-
-
-def read_npy(path: Path, fs: float, channel: str | int | None) -> RawChannel:
-    """One column of a ``.npy`` array (1-D, or 2-D samples x channels)."""
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except Exception as err:
-        msg = f"{path}: not a readable .npy array ({type(err).__name__}: {err})"
-        raise DataFormatError(msg) from None
-    if arr.dtype.kind not in "iuf" or arr.ndim not in (1, 2) or arr.size == 0:
+    index = pick_channel(channels, channel, head.where)
+    columns = [
+        i
+        for i, cell in enumerate(head.first_cells)
+        if i == index or not cell.strip() or is_value(cell)
+    ]
+    if not columns:
         msg = (
-            f"{path}: expected a non-empty 1-D or 2-D (samples x channels) numeric array, got "
+            f"{head.where}, line {head.first_line}: no column holds a number; a table of samples "
+            "has one column of numbers per channel (and optionally a clock or index column)."
+        )
+        raise DataFormatError(msg)
+    # every column when all hold numbers, so that a line with one value too many is named
+    values = parse(
+        head, columns=None if len(columns) == len(channels) else columns, missing_ok=True
+    )
+    if index is None:
+        index = only_signal(channels, columns, values, head.where)
+    return RawChannel(values[:, columns.index(index)], fs, channels[index], channels, path, True)
+
+
+def read_npy(raw: RawFile, path: Path, fs: float, channel: str | int | None) -> RawChannel:
+    """One column of a ``.npy`` array (1-D, or 2-D samples x channels)."""
+    arr = load_npy(raw)
+    if arr.ndim not in (1, 2) or arr.size == 0:
+        msg = (
+            f"{raw.where}: expected a non-empty 1-D or 2-D (samples x channels) numeric array, got "
             f"shape {arr.shape} of dtype {arr.dtype}"
         )
         raise DataFormatError(msg)
-    if arr.ndim == 1:
-        arr = arr[:, None]
+    arr = np.asarray(arr[:, None] if arr.ndim == 1 else arr, dtype=np.float64)
     if arr.shape[1] > arr.shape[0]:
         msg = (
-            f"{path}: shape {arr.shape} has more columns than rows; the layout is samples x "
+            f"{raw.where}: shape {arr.shape} has more columns than rows; the layout is samples x "
             f"channels, so this looks transposed: save arr.T instead."
         )
         raise DataFormatError(msg)
     channels = tuple(str(i) for i in range(arr.shape[1]))
-    index = pick_channel(channels, channel, str(path))
-    return RawChannel(
-        np.asarray(arr[:, index], dtype=np.float64), fs, channels[index], channels, path, True
-    )
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    index = pick_channel(channels, channel, raw.where)
+    if index is None:
+        index = only_signal(channels, [*range(len(channels))], arr, raw.where)
+    return RawChannel(arr[:, index], fs, channels[index], channels, path, True)

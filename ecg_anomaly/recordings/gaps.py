@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from ecg_anomaly.data.errors import DataFormatError
+from ecg_anomaly.errors import DataFormatError
 
 #: Longest run of missing samples that is interpolated, in seconds.
 MAX_GAP_S = 0.1

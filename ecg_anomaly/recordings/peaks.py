@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ecg_anomaly.data.errors import DataFormatError
+from ecg_anomaly.errors import DataFormatError
 from ecg_anomaly.recordings import beat_choice, quality
 
 #: The detectors that vote (neurokit2 ``ecg_findpeaks`` method names).

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ecg_anomaly.data.errors import DataFormatError
+from ecg_anomaly.errors import DataFormatError
 
 #: The VF filter's window and the step between windows (seconds).
 FLUTTER_WINDOW_S, FLUTTER_STEP_S = 4.0, 1.0

@@ -78,15 +78,17 @@ class Segments:
     Attributes:
         x: The beats, float32 of shape ``(n, seq_len)`` (z-normalised unless asked otherwise).
         index: For each beat, its position in the ``peaks`` given to :func:`cut_beats`
-            (beats whose window leaves the signal are left out).
+            (beats whose window leaves the signal are left out unless ``edges``).
         start: First sample of each beat's window (float: windows start between samples).
         stop: Last sample of each beat's window.
+        whole: Whether each beat's whole window lies inside the signal.
     """
 
     x: np.ndarray = field(repr=False)
     index: np.ndarray = field(repr=False)
     start: np.ndarray = field(repr=False)
     stop: np.ndarray = field(repr=False)
+    whole: np.ndarray = field(repr=False)
 
     def __len__(self) -> int:
         return len(self.x)
@@ -146,6 +148,7 @@ def cut_beats(
     window: Window | str = "ecg5000",
     qrs_sign: int | None = ECG5000_QRS_SIGN,
     normalize: bool = True,
+    edges: bool = False,
 ) -> Segments:
     """Cut one equal-length beat per R peak.
 
@@ -160,12 +163,19 @@ def cut_beats(
         qrs_sign: Direction the QRS should have in the output (-1: down, as ECG5000); None
             keeps the recording's direction.
         normalize: Z-normalise each beat.
+        edges: Keep the beats whose window leaves the signal (the first and last beats of a
+            recording), their window cut at the signal's ends (``whole`` is False for them);
+            False leaves them out.
 
     Returns:
-        The :class:`Segments` (beats whose window leaves the signal are left out).
+        The :class:`Segments`.
     """
     signal = np.asarray(signal, dtype=np.float64)
     start, stop, inside = beat_windows(peaks, fs, len(signal), window)
+    whole = inside
+    if edges:
+        start, stop = np.clip(start, 0, len(signal) - 1), np.clip(stop, 0, len(signal) - 1)
+        inside = np.ones(len(start), dtype=bool)
     index = np.flatnonzero(inside)
     x = resample_windows(signal, start[index], stop[index], seq_len)
     if qrs_sign is not None:
@@ -177,4 +187,5 @@ def cut_beats(
         index=index,
         start=start[index],
         stop=stop[index],
+        whole=whole[index],
     )

@@ -1,11 +1,11 @@
 """Result files: JSON written atomically and readable by the group, and a console table.
 
 Floats in the JSON files are written at float32 precision: the shortest decimal that reads back
-to the same float32 (``0.9490000009536743`` becomes ``0.949``). Models, scores, thresholds and
-torchmetrics all compute in float32, so nothing they produced is lost: the ``threshold`` in
-``metrics.json`` converts back to exactly the float32 stored in the checkpoint. Values computed
-in float64 (seconds, fractions) keep 7 to 9 significant digits. Integers are written as they
-are, and the full-precision scores stay in ``scores.csv``.
+to the same float32 (``0.9490000009536743`` becomes ``0.949``). Models and torchmetrics compute
+in float32, so nothing they produced is lost. Thresholds are the exception: they are kept in
+float64 in the checkpoint (a threshold equal to the largest training score must flag that
+beat), and written at full precision (every key starting with ``threshold``). Integers are
+written as they are, and the full-precision scores stay in ``scores.csv``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import json
 import math
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,10 @@ def round_float(value: float) -> float:
     return float(str(np.float32(value)))
 
 
+#: Keys whose floats keep every digit (thresholds decide: see the module docstring).
+EXACT_KEYS = ("threshold",)
+
+
 def _jsonable(value: Any, round_floats: bool) -> Any:
     if isinstance(value, np.generic):
         value = value.item()  # numpy scalars: json cannot write them
@@ -50,7 +55,10 @@ def _jsonable(value: Any, round_floats: bool) -> Any:
             return None  # JSON has no NaN; null is what every reader understands
         return round_float(value) if round_floats else value
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v, round_floats) for k, v in value.items()}
+        return {
+            str(k): _jsonable(v, round_floats and not str(k).startswith(EXACT_KEYS))
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [_jsonable(v, round_floats) for v in value]
     return value
@@ -86,6 +94,25 @@ def write_json(
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """A temporary path beside ``path``, renamed to ``path`` when the block ends without error.
+
+    Whatever writes to it (pandas, matplotlib, numpy) leaves either the previous complete file
+    or the new one: an interrupted write is removed, never left under the final name.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp, fd = _create_temp(path)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _create_temp(path: Path) -> tuple[Path, int]:

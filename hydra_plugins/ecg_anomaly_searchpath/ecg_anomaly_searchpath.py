@@ -43,11 +43,23 @@ def _path_of(element_path: str) -> Path | None:
     return Path(element_path.removeprefix("file://")).expanduser().resolve()
 
 
+def _packaged_configs() -> Path:
+    """ecg-anomaly's own config folder: ``ecg_anomaly/conf`` in a wheel, else ``conf/``.
+
+    Found without importing ecg-anomaly, which imports this plugin to register it (the same
+    answer as ``ecg_anomaly.utils.config.config_dir``).
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("ecg_anomaly")
+    package = Path(next(iter(spec.submodule_search_locations))).resolve()
+    packaged = package / "conf"
+    return packaged if packaged.is_dir() else package.parent / "conf"
+
+
 def _is_ecg_anomaly(search_path: ConfigSearchPath) -> bool:
     """Whether the primary config folder of this application is ecg-anomaly's."""
-    from ecg_anomaly.utils.config import config_dir
-
-    ours = Path(config_dir()).resolve()
+    ours = _packaged_configs()
     return any(sp.provider == "main" and _path_of(sp.path) == ours for sp in search_path.get_path())
 
 
@@ -62,9 +74,7 @@ class EcgAnomalySearchPathPlugin(SearchPathPlugin):
         folders = user_config_dirs()
         if not folders or not _is_ecg_anomaly(search_path):
             return
-        from ecg_anomaly.utils.config import config_dir
-
-        packaged = Path(config_dir())
+        packaged = _packaged_configs()
         anchor = SearchPathQuery(provider="main")
         # each insertion goes right after main: insert in reverse so the first listed wins
         for folder in reversed(folders):

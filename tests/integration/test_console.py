@@ -7,13 +7,15 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
-from ecg_anomaly.data.parsing import read_beats
+from ecg_anomaly.data.beatfiles import read_beats
 from ecg_anomaly.data.splits import train_test_split_indices
 from ecg_anomaly.train import train
 from tests.conftest import write_tf_csv
 
 
+@pytest.mark.slow
 def test_the_tutorial_run_prints_no_tips_and_no_warnings(synthetic_csv, tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "ecg_anomaly.train", "experiment=tf_tutorial_dense_ae",
@@ -38,7 +40,7 @@ def test_inverted_scores_are_flagged_in_metrics_and_report(make_cfg, synthetic_c
     _, test = train_test_split_indices(len(labels), 0.2, 21)
     labels[test] = 1 - labels[test]
     path = write_tf_csv(tmp_path / "swapped.csv", beats.x, labels)
-    results = train(make_cfg(f"data.path={path}", "trainer.max_epochs=5"))
+    results = train(make_cfg(f"data.path={path}", "trainer.max_epochs=5", "report=true"))
     assert results["test/auroc"] < 0.5
     saved = json.loads((tmp_path / "metrics.json").read_text())
     (warning,) = saved["warnings"]

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from ecg_anomaly.train import train
 from ecg_anomaly.utils.config import config_dir
@@ -23,6 +24,7 @@ def test_the_recipes_are_found():
     assert {"tf_tutorial_dense_ae", "cnn_conv_ae", "course_vae"} <= set(EXPERIMENTS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
 def test_experiment_runs_one_quick_step(experiment, make_cfg, tmp_path):
     cfg = make_cfg(
@@ -39,10 +41,25 @@ def test_experiment_runs_one_quick_step(experiment, make_cfg, tmp_path):
     assert saved["experiment"] == experiment
     assert saved["test/accuracy"] == pytest.approx(results["test/accuracy"])
     # every extra threshold of the recipe is reported too
-    for name in cfg.callbacks.detection.get("extra") or {}:
+    for name in cfg.get("extra_thresholds") or {}:
         assert f"test/{name}/accuracy" in saved
 
 
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_recipe_composes_and_builds_its_model_and_thresholds(experiment, make_cfg):
+    from hydra.utils import instantiate
+
+    from ecg_anomaly.anomaly.thresholds import Threshold
+
+    cfg = make_cfg(f"experiment={experiment}")
+    assert isinstance(instantiate(cfg.threshold), Threshold)
+    for node in (cfg.get("extra_thresholds") or {}).values():
+        assert isinstance(instantiate(node), Threshold)
+    model = instantiate(cfg.model, seq_len=140, normalization=cfg.data.normalization)
+    assert model.score(torch.zeros(2, 140)).shape == (2,)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
 @pytest.mark.parametrize("threshold", ["mean_std", "percentile", "f1_optimal", "manual"])
 def test_every_threshold_can_replace_the_recipes_own(experiment, threshold, make_cfg):

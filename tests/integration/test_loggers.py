@@ -26,7 +26,7 @@ def train_cli(out: Path, data: Path, *overrides: str) -> subprocess.CompletedPro
             f"trainer.max_epochs={EPOCHS}",
             "trainer.enable_progress_bar=false",
             "callbacks.progress_bar=null",
-            "callbacks.detection.report=false",
+            "report=false",
             f"hydra.run.dir={out}",
             *overrides,
         ],
@@ -110,3 +110,33 @@ def test_wandb_logger_runs_offline_in_the_run_folder(synthetic_csv, tmp_path, mo
     (data,) = offline.glob("run-*.wandb")
     assert data.stat().st_size > 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_tensorboard_alone_gets_the_loss_plot_and_the_hyperparameters_with_metrics(
+    make_cfg, tmp_path
+):
+    # the loss plot comes from the model's own history, not from a CSV log; TensorBoard shows
+    # hyper-parameters only with metrics: the run's settings and its test metrics
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from ecg_anomaly.train import train
+
+    results = train(make_cfg("logger=tensorboard", "report=true", "trainer.max_epochs=3"))
+    assert (tmp_path / "plots" / "loss.png").is_file()
+    assert not (tmp_path / "csv").exists()
+    acc = EventAccumulator(str(tmp_path / "tensorboard"))
+    acc.Reload()
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    content = acc.PluginTagToContent("hparams")
+    start = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/session_start_info"])
+    assert start.session_start_info.hparams["seed"].number_value == 0
+    assert start.session_start_info.hparams["model/_target_"].string_value.endswith("Autoencoder")
+    experiment = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/experiment"])
+    shown = {m.name.tag for m in experiment.experiment.metric_infos}
+    assert {"test/accuracy", "test/auroc", "threshold"} <= shown
+    tags = acc.Tags()["scalars"]
+    assert "test/accuracy" in tags and "train/loss" in tags
+    assert [e.value for e in acc.Scalars("test/accuracy")][-1] == pytest.approx(
+        results["test/accuracy"]
+    )

@@ -1,4 +1,5 @@
-"""One evaluation path: each split scored once, plain Lightning works, bad settings refused."""
+"""One evaluation path: each split scored once, a plain Trainer gets the metrics, bad settings
+refused."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import numpy as np
 import pytest
 import torch
 
+from ecg_anomaly.anomaly.postprocess import PostProcessor
 from ecg_anomaly.anomaly.scoring import ScoreCollector
 from ecg_anomaly.anomaly.thresholds import MeanStdThreshold
-from ecg_anomaly.callbacks import DetectionCallback
+from ecg_anomaly.checkpoints import load_model
 from ecg_anomaly.data import ECG5000DataModule
 from ecg_anomaly.models import DenseAutoencoder
 from ecg_anomaly.train import main, train
@@ -32,8 +34,9 @@ def test_each_split_is_scored_once_in_a_full_run(make_cfg, tmp_path, monkeypatch
     cfg = make_cfg(
         "threshold=f1_optimal",
         "data.val_size=0.25",
-        "+callbacks.detection.extra.mean_2std._target_=ecg_anomaly.anomaly.thresholds.MeanStdThreshold",
-        "+callbacks.detection.extra.mean_2std.k=2",
+        "report=true",
+        "+extra_thresholds.mean_2std._target_=ecg_anomaly.anomaly.thresholds.MeanStdThreshold",
+        "+extra_thresholds.mean_2std.k=2",
     )
     results = train(cfg)
     assert scored == {"train": 1, "val": 1, "test": 1}
@@ -41,15 +44,36 @@ def test_each_split_is_scored_once_in_a_full_run(make_cfg, tmp_path, monkeypatch
     assert (tmp_path / "plots" / "training_errors.png").is_file()
 
 
-def test_plain_lightning_trainer_returns_the_test_metrics(synthetic_csv):
+def plain_trainer(**kwargs) -> L.Trainer:
+    """A Lightning Trainer with no callback of ours."""
+    return L.Trainer(
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        **kwargs,
+    )
+
+
+def test_a_plain_trainer_on_a_loaded_checkpoint_returns_the_training_runs_metrics(
+    trained_run, synthetic_csv
+):
+    run, results = trained_run
+    model, _ = load_model(run / "checkpoints" / "model.ckpt")
+    dm = ECG5000DataModule(path=synthetic_csv, download=False, val_size=0.0)
+    (metrics,) = plain_trainer().test(model, datamodule=dm, verbose=False)
+    for key in ("test/accuracy", "test/auroc", "test/f1", "test/tp", "test/fp"):
+        assert metrics[key] == pytest.approx(results[key], abs=1e-6), key
+
+
+def test_plain_lightning_trainer_fits_and_tests_with_no_callback_of_ours(synthetic_csv):
     torch.manual_seed(0)
     dm = ECG5000DataModule(path=synthetic_csv, download=False, val_size=0.0, batch_size=32)
     dm.setup("fit")
-    model = DenseAutoencoder(seq_len=dm.seq_len)
+    model = DenseAutoencoder(seq_len=dm.seq_len, post=PostProcessor(MeanStdThreshold(k=1.0)))
     model.normalizer.load_state_dict(dm.normalizer.state_dict())
     trainer = L.Trainer(
         max_epochs=3,
-        callbacks=[DetectionCallback(MeanStdThreshold(k=1.0))],
         logger=False,
         enable_checkpointing=False,
         enable_progress_bar=False,
@@ -62,8 +86,8 @@ def test_plain_lightning_trainer_returns_the_test_metrics(synthetic_csv):
     x, y = dm.split("test")
     scores = model.score(x).numpy()  # detached: no .detach() needed
     train_normal = model.score(dm.split("train", normal_only=True)[0]).numpy().astype(np.float64)
-    assert float(model.threshold) == pytest.approx(train_normal.mean() + train_normal.std())
-    flags = scores >= float(model.threshold)
+    assert model.post.value == pytest.approx(train_normal.mean() + train_normal.std())
+    flags = scores >= model.post.value
     labels = y.numpy()
     assert metrics["test/accuracy"] == pytest.approx(float((flags == labels).mean()), abs=1e-6)
     assert metrics["test/tp"] == int((flags & (labels == 1)).sum())

@@ -13,6 +13,7 @@ from tests.integration.test_sweep import TINY, run_train
 pytest.importorskip("hydra_plugins.hydra_optuna_sweeper", reason="no optuna extra installed")
 
 
+@pytest.mark.slow
 def test_optuna_search_runs_trials_and_optimises_a_validation_metric(synthetic_csv, tmp_path):
     sweep = tmp_path / "search"
     run_train(

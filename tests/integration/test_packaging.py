@@ -71,6 +71,7 @@ def run_installed(venv: Path, *args: str, cwd: Path, **env: str) -> subprocess.C
     )
 
 
+@pytest.mark.slow
 def test_wheel_contains_every_config_and_the_search_path_plugin(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {
@@ -85,6 +86,7 @@ def test_wheel_contains_every_config_and_the_search_path_plugin(wheel):
     assert "hydra_plugins/__init__.py" not in names  # a namespace package shared with Hydra's
 
 
+@pytest.mark.slow
 def test_installed_package_composes_the_config_from_another_folder(venv, tmp_path):
     where = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import ecg_anomaly; print(ecg_anomaly.__file__)"],
@@ -134,7 +136,7 @@ def test_installed_package_runs_a_user_experiment_from_the_user_config_dir(
         "trainer.max_epochs=1",
         "trainer.enable_progress_bar=false",
         "callbacks.progress_bar=null",
-        "callbacks.detection.report=false",
+        "report=false",
         f"hydra.run.dir={run}",
         cwd=workdir,
         ECG_ANOMALY_CONFIG_DIR=str(user),

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.integration.test_sweep import TINY, run_train
 
 
+@pytest.mark.slow
 def test_submitit_local_sweep_runs_both_jobs(synthetic_csv, tmp_path):
     sweep = tmp_path / "submitit"
     run_train(

@@ -8,12 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 #: Overrides that keep a whole run to a second: one epoch, no progress bar, no report plots.
 TINY = [
     "trainer.max_epochs=1",
     "callbacks.progress_bar=null",
     "trainer.enable_progress_bar=false",
-    "++callbacks.detection.report=false",
+    "report=false",
     "data.download=false",
 ]
 
@@ -30,6 +32,7 @@ def run_train(*args: str, timeout: float = 180, code: int = 0) -> subprocess.Com
     return proc
 
 
+@pytest.mark.slow
 def test_sweep_runs_every_job_and_summarises_them_with_the_failed_one(synthetic_csv, tmp_path):
     sweep = tmp_path / "sweep"
     proc = run_train(
@@ -92,6 +95,7 @@ def test_summary_lists_a_job_that_left_no_results(tmp_path: Path):
     assert csv_path.read_text().splitlines()[0] == "job,status,overrides,error,test/f1,seed"
 
 
+@pytest.mark.slow
 def test_a_parallel_sweep_keeps_its_jobs_in_one_folder(synthetic_csv, tmp_path):
     import os
 
@@ -106,6 +110,7 @@ def test_a_parallel_sweep_keeps_its_jobs_in_one_folder(synthetic_csv, tmp_path):
     assert {p.name for p in sweep.iterdir()} >= {"0", "1", "summary.csv", "summary.md"}
 
 
+@pytest.mark.slow
 def test_a_sweep_run_again_with_resume_runs_only_the_unfinished_jobs(synthetic_csv, tmp_path):
     # how the benchmark resumes: the same sweep again, resume=true in every job
     sweep = tmp_path / "sweep"

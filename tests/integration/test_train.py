@@ -34,9 +34,13 @@ def test_tutorial_experiment_runs_and_writes_metrics(make_cfg, tmp_path):
     assert saved["test/auroc"] > 0.9
 
     ckpt = torch.load(tmp_path / "checkpoints" / "model.ckpt", weights_only=True)
-    assert ckpt["state_dict"]["threshold"].item() == pytest.approx(saved["threshold"])
+    assert ckpt["state_dict"]["post.threshold"].item() == saved["threshold"]  # exactly
     assert ckpt["ecg_anomaly"]["class_path"] == "ecg_anomaly.models.dense_ae.DenseAutoencoder"
     assert (tmp_path / "checkpoints" / "last.ckpt").is_file()
+    # the model's own loss history, 0-based epochs, saved with it
+    history = ckpt["ecg_anomaly"]["history"]
+    assert [row["epoch"] for row in history] == list(range(30))
+    assert history[-1]["train/loss"] == pytest.approx(saved["train/loss"])
 
 
 def test_sequence_length_comes_from_the_data(make_cfg, tmp_path):
@@ -51,20 +55,15 @@ def test_sequence_length_comes_from_the_data(make_cfg, tmp_path):
     assert results["data/test/normal"] + results["data/test/abnormal"] == 20
 
 
+@pytest.mark.slow
 def test_console_script_reports_missing_data_without_traceback(tmp_path):
+    # the installed console script, in its own process
     missing = tmp_path / "nope.csv"
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ecg_anomaly.train",
-            f"data.path={missing}",
-            f"hydra.run.dir={tmp_path}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+        [sys.executable, "-m", "ecg_anomaly.train", f"data.path={missing}",
+         f"hydra.run.dir={tmp_path}"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
     assert proc.returncode == 2
     assert str(missing) in proc.stderr + proc.stdout
     assert "Traceback" not in proc.stderr

@@ -36,7 +36,9 @@ def ucr_files(tmp_path):
 def test_ucr_protocol_tests_on_the_test_file_with_per_class_results(make_cfg, ucr_files, tmp_path):
     train_path, test_classes = ucr_files
     results = train(
-        make_cfg(f"data.path={train_path}", "data.protocol=ucr", "trainer.max_epochs=3")
+        make_cfg(
+            f"data.path={train_path}", "data.protocol=ucr", "trainer.max_epochs=3", "report=true"
+        )
     )
     assert results["test/beats"] == 80  # the TEST file, whole
     assert results["data/val/normal"] + results["data/val/abnormal"] == 30  # 25 % of TRAIN

@@ -1,4 +1,4 @@
-"""load_detector and Detector: scoring raw beats, refusing bad input and unsafe checkpoints."""
+"""Detector and load_detector: PyOD's interface, raw beats in, unsafe checkpoints refused."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from ecg_anomaly.data.errors import DataFormatError
-from ecg_anomaly.detector import CheckpointError, Detector, load_detector, model_class
+from ecg_anomaly import Detector, load_detector
+from ecg_anomaly.checkpoints import model_class
+from ecg_anomaly.errors import CheckpointError, DataFormatError
 from ecg_anomaly.models import DenseAutoencoder
 from ecg_anomaly.models.base import CHECKPOINT_KEY
 
@@ -20,7 +21,7 @@ def make_model(seq_len: int = 20, threshold: float = 0.3) -> DenseAutoencoder:
     torch.manual_seed(0)
     model = DenseAutoencoder(seq_len=seq_len, hidden=[8, 4])
     model.normalizer.fit(torch.randn(50, seq_len))
-    model.threshold.fill_(threshold)
+    model.post.set_thresholds(threshold)
     return model
 
 
@@ -50,30 +51,28 @@ def ckpt(tmp_path):
 def test_loaded_detector_scores_like_the_model(ckpt, beats):
     det = load_detector(ckpt)
     expected = make_model().eval().score(torch.from_numpy(beats)).detach().numpy()
-    scores = det.score(beats)
+    scores = det.decision_function(beats)
     assert isinstance(scores, np.ndarray) and scores.shape == (10,)
     np.testing.assert_allclose(scores, expected, rtol=1e-6)
-    assert det.seq_len == 20 and det.threshold == pytest.approx(0.3)
+    assert det.seq_len == 20 and det.threshold_ == pytest.approx(0.3)
     np.testing.assert_array_equal(det.predict(beats), (expected >= 0.3).astype(np.int64))
 
 
-def test_score_accepts_tensors_single_beats_float64_and_any_batch_size(ckpt, beats):
+def test_scores_accept_tensors_single_beats_float64_and_any_batch_size(ckpt, beats):
     det = load_detector(ckpt)
-    reference = det.score(beats)
-    as_tensor = det.score(torch.from_numpy(beats))
-    assert isinstance(as_tensor, torch.Tensor)
-    np.testing.assert_allclose(as_tensor.numpy(), reference, rtol=1e-6)
-    assert det.score(beats[3]).shape == (1,)
-    assert det.score(beats[3])[0] == pytest.approx(reference[3], rel=1e-6)
+    reference = det.decision_function(beats)
+    np.testing.assert_allclose(det.decision_function(torch.from_numpy(beats)), reference)
+    assert det.decision_function(beats[3]).shape == (1,)
+    assert det.decision_function(beats[3])[0] == pytest.approx(reference[3], rel=1e-6)
     np.testing.assert_allclose(det.score(beats.astype(np.float64)), reference, rtol=1e-6)
     det.batch_size = 3  # 4 batches, the last one short
-    np.testing.assert_allclose(det.score(beats), reference, rtol=1e-6)
-    assert det.predict(torch.from_numpy(beats)).dtype == torch.long
+    np.testing.assert_allclose(det.decision_function(beats), reference, rtol=1e-6)
+    assert det.predict(torch.from_numpy(beats)).dtype == np.int64
 
 
 def test_wrong_beat_length_is_refused_with_the_expected_length(ckpt, beats):
     with pytest.raises(DataFormatError, match=r"expects \(n, 20\)"):
-        load_detector(ckpt).score(beats[:, :19])
+        load_detector(ckpt).decision_function(beats[:, :19])
 
 
 def test_nan_input_is_refused_naming_the_beat(ckpt, beats):
@@ -84,7 +83,7 @@ def test_nan_input_is_refused_naming_the_beat(ckpt, beats):
 
 def test_a_model_without_threshold_scores_but_does_not_flag(tmp_path, beats):
     det = load_detector(save_checkpoint(make_model(threshold=float("nan")), tmp_path / "m.ckpt"))
-    assert det.score(beats).shape == (10,)
+    assert det.decision_function(beats).shape == (10,)
     with pytest.raises(CheckpointError, match="no fitted threshold"):
         det.predict(beats)
     det.set_threshold(0.0)
@@ -162,8 +161,32 @@ def test_missing_foreign_or_mismatched_checkpoints_say_what_is_wrong(tmp_path):
         load_detector(bad)
 
 
-def test_detector_puts_the_model_in_eval_mode():
-    assert not Detector(make_model().train()).model.training
+def test_loaded_detectors_are_in_eval_mode_and_say_what_they_are(ckpt):
+    det = load_detector(ckpt)
+    assert not det.model.training
+    assert repr(det).startswith("Detector(experiment=None, model=DenseAutoencoder, seq_len=20")
+    assert repr(Detector()) == "Detector(experiment='tf_tutorial_dense_ae', not fitted)"
+    with pytest.raises(CheckpointError, match="not fitted yet"):
+        Detector().predict(np.zeros((1, 20)))
+
+
+def test_fit_from_numpy_predict_save_and_load_as_the_readme_shows(tmp_path, synthetic_arrays):
+    x, y = synthetic_arrays
+    x_normal = x[y == 0]
+    det = Detector("tf_tutorial_dense_ae", overrides=["trainer.max_epochs=5"]).fit(x_normal)
+    scores = det.decision_function(x)
+    flags = det.predict(x)
+    assert scores.shape == flags.shape == (len(x),)
+    assert set(np.unique(flags)) <= {0, 1}
+    # PyOD's attributes: the training beats' scores and flags, and the threshold
+    assert det.decision_scores_.shape == (len(x_normal),)
+    normal = det.decision_scores_
+    assert det.threshold_ == pytest.approx(normal.mean() + normal.std())  # the tutorial's rule
+    assert flags[y == 1].mean() > flags[y == 0].mean()  # abnormal beats flagged more often
+    det.save(tmp_path / "model.ckpt")
+    same = load_detector(tmp_path / "model.ckpt")
+    np.testing.assert_array_equal(same.predict(x), flags)
+    np.testing.assert_allclose(same.decision_function(x), scores)
 
 
 def test_load_detector_is_exported_lazily():

@@ -71,8 +71,8 @@ def test_inverted_scores_are_warned_about():
 
 def test_collector_orders_rows_and_knows_unknown_labels():
     c = ScoreCollector("test", gather=False)
-    c.update({"scores": torch.tensor([0.3, 0.1]), "rows": torch.tensor([5, 2])})
-    c.update({"scores": torch.tensor([0.2]), "rows": torch.tensor([3])})
+    c.update({"scores": torch.tensor([0.3, 0.1]), "row": torch.tensor([5, 2])})
+    c.update({"scores": torch.tensor([0.2]), "row": torch.tensor([3])})
     out = c.compute()
     np.testing.assert_array_equal(out.rows, [2, 3, 5])
     np.testing.assert_allclose(out.scores, [0.1, 0.2, 0.3])

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from ecg_anomaly.data import ABNORMAL, NORMAL, ECG5000DataModule
-from ecg_anomaly.data.errors import DataFormatError
+from ecg_anomaly.errors import DataFormatError
 from tests.conftest import synthetic_beats, write_tf_csv
 
 
@@ -28,14 +28,14 @@ def test_normalizer_is_fitted_on_the_training_split_only(dm):
 
 def test_training_loader_holds_normal_beats_only_for_autoencoders(dm):
     dm.normal_only = None  # the default: autoencoders
-    labels = torch.cat([batch[1] for batch in dm.train_dataloader()])
+    labels = torch.cat([batch["label"] for batch in dm.train_dataloader()])
     assert labels.eq(NORMAL).all()
     assert len(labels) == int(dm.split("train")[1].eq(NORMAL).sum())
 
 
 def test_classifiers_get_every_labelled_training_beat(dm):
     dm.normal_only = False
-    labels = torch.cat([batch[1] for batch in dm.train_dataloader()])
+    labels = torch.cat([batch["label"] for batch in dm.train_dataloader()])
     assert len(labels) == 240
     assert labels.eq(ABNORMAL).any()
 

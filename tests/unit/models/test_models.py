@@ -122,3 +122,14 @@ def test_models_save_their_hyperparameters():
     model = ConvAutoencoder(seq_len=96, loss_weight=3.0)
     assert model.hparams.seq_len == 96 and model.hparams.loss_weight == 3.0
     assert isinstance(model.encoder, nn.Module)
+
+
+@pytest.mark.parametrize(("normal_only", "labels_seen"), [(True, [0, 0]), (False, [0, 1, 0])])
+def test_autoencoders_validate_on_normal_beats_unless_told_otherwise(normal_only, labels_seen):
+    model = SmallDenseAutoencoder(seq_len=10, val_normal_only=normal_only)
+    seen = []
+    model.compute_loss = lambda x, y: seen.append(y.tolist()) or torch.tensor(0.5)
+    model._losses.log_eval = lambda module, stage, out, n: seen.append((stage, n))
+    model.validation_step({"x": torch.rand(3, 10), "label": torch.tensor([0, 1, 0])}, 0)
+    assert seen == [labels_seen, ("val", len(labels_seen))]
+    assert model.hparams.val_normal_only is normal_only  # saved: a checkpoint validates alike

@@ -23,9 +23,10 @@ from ecg_anomaly.plots import (
     plot_traces,
     plot_training_errors,
     project_2d,
-    read_loss_history,
     save,
 )
+from ecg_anomaly.plots.gather import loss_history
+from ecg_anomaly.plots.recording import clock, plot_scores_over_time, plot_strips, strip_starts
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -133,23 +134,67 @@ def test_figures_save_as_pdf_and_svg(tmp_path, data):
         save(plot_score_histogram(scores, labels, 1.0), tmp_path / "h", ("jpg",))
 
 
-def test_loss_history_reads_lightning_csv_and_tolerates_missing_validation(tmp_path):
-    # a CSVLogger file: train and val losses on separate rows of the same epoch, test at the end
-    csv = tmp_path / "metrics.csv"
-    csv.write_text(
-        "epoch,step,test/accuracy,train/loss,val/loss\n"
-        "0,0,,,0.5\n0,0,,0.6,\n1,1,,,0.4\n1,1,,0.45,\n2,2,0.9,,\n"
-    )
-    history = read_loss_history(csv)
-    np.testing.assert_array_equal(history["train"][0], [1, 2])
+def test_loss_history_comes_from_the_model_history_with_0_based_epochs(tmp_path):
+    # the model's own history (saved in its checkpoint), whatever the logger
+    rows = [
+        {"epoch": 0.0, "train/loss": 0.6, "val/loss": 0.5},
+        {"epoch": 1.0, "train/loss": 0.45, "val/loss": 0.4},
+    ]
+    history = loss_history(rows)
+    np.testing.assert_array_equal(history["train"][0], [0, 1])
     np.testing.assert_allclose(history["train"][1], [0.6, 0.45])
     np.testing.assert_allclose(history["val"][1], [0.5, 0.4])
-    assert_png(plot_loss_curves(history), tmp_path / "loss.png", min_bytes=3_000)
-
-    csv.write_text("epoch,step,train/loss\n0,0,0.6\n1,1,0.5\n")
-    assert set(read_loss_history(csv)) == {"train"}
-    assert read_loss_history(tmp_path / "missing.csv") == {}
+    fig = plot_loss_curves(history)
+    assert fig.axes[0].get_title() == "Training and validation loss"
+    assert_png(fig, tmp_path / "loss.png", min_bytes=3_000)
+    train_only = loss_history([{"epoch": 0.0, "train/loss": 0.6}])
+    assert set(train_only) == {"train"}
+    assert plot_loss_curves(train_only).axes[0].get_title() == "Training loss"
+    assert loss_history([]) == {}
     assert plot_loss_curves({}) is None
+
+
+def test_clock_times():
+    assert [clock(s) for s in (0, 65.4, 3599.6, 3600, 7325)] == [
+        "0:00", "1:05", "1:00:00", "1:00:00", "2:02:05"
+    ]  # fmt: skip
+
+
+def test_strips_show_a_false_alarm_and_the_unit(tmp_path):
+    fs = 100.0
+    signal = np.sin(np.arange(6000) / 10.0)
+    time = np.arange(1.0, 60.0, 1.0)
+    flags = np.zeros(len(time), int)
+    flags[[10, 40]] = 1
+    labels = np.zeros(len(time), int)
+    labels[10] = 1  # beat 40 is a false alarm: flagged, annotated normal
+    scores = np.where(flags == 1, 3.0, 1.0)
+    starts = strip_starts(time, scores, flags, 10.0, labels=labels)
+    assert len(starts) == 2 and any(s <= time[40] < s + 10 for s in starts)
+    fig = plot_strips(signal, fs, time, flags, scores, starts, units="mV", labels=labels)
+    assert fig.axes[0].get_ylabel() == "ECG (mV)"
+    assert "false alarm" in fig.axes[-1].get_xlabel()
+    assert_png(fig, tmp_path / "strips.png")
+
+
+def test_long_recordings_draw_scores_as_a_density_with_the_flagged_beats_on_top(tmp_path):
+    time = np.linspace(0, 2 * 3600, 9000)
+    scores = np.random.default_rng(0).normal(size=len(time))
+    scores[::500] = 10.0
+    fig = plot_scores_over_time(time, scores, threshold=5.0)
+    ax = fig.axes[0]
+    assert ax.get_legend().get_bbox_to_anchor().x0 > ax.get_window_extent().x1 - 1  # outside
+    assert any("flagged (n=18)" in t for t in texts(fig))
+    assert_png(fig, tmp_path / "scores.png")
+
+
+def test_roc_and_pr_mark_the_operating_point(data):
+    _, labels, scores = data
+    point = {"fpr": 0.1, "recall": 0.8, "precision": 0.9}
+    roc = plot_roc(scores, labels, point=point)
+    pr = plot_pr(scores, labels, point=point)
+    assert any(t.startswith("threshold (0.100, 0.800)") for t in texts(roc))
+    assert any(t.startswith("threshold (0.800, 0.900)") for t in texts(pr))
 
 
 def test_pca_finds_the_main_axes():
@@ -167,7 +212,12 @@ def test_projection_choices(tmp_path, data):
     assert_png(plot_latent(x[:, :8], labels), tmp_path / "latent.png")
     with pytest.raises(ConfigError, match="latent"):
         project_2d(x, "lda")
+
+
+@pytest.mark.slow
+def test_tsne_projection(data):
     pytest.importorskip("sklearn")
+    x, _, _ = data
     assert project_2d(x[:, :8], "tsne").shape == (50, 2)
 
 
@@ -181,5 +231,7 @@ def test_umap_without_umap_learn_says_which_extra_to_install(monkeypatch, data):
 
     monkeypatch.setattr(builtins, "__import__", no_umap)
     x, _, _ = data
-    with pytest.raises(ConfigError, match=r"ecg-anomaly\[umap\]"):
+    with pytest.raises(
+        ConfigError, match=r"pip install -e \".*\[umap\]\" \(or pip install umap-learn\)"
+    ):
         project_2d(x, "umap")

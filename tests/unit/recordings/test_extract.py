@@ -15,11 +15,12 @@ def test_record100_beats(beats100, record100):
     assert b.x.shape == (len(b), 140) and b.x.dtype == np.float32
     assert b.qrs.shape == (len(b), 64)
     assert b.polarity == 1 and b.fs == 360
-    # 2273 beats detected; the last one's window would run past the end of the record.
-    assert b.n_detected == 2273 and len(b) == 2272
+    # 2273 beats detected, every one cut and scored (the last one's window is cut at the end
+    # of the record): the table reproduces the detection's counts
+    assert b.n_detected == 2273 == len(b) == b.detection.tp + b.detection.fp
     assert b.sample[0] == 77 and b.time[0] == pytest.approx(77 / 360, abs=0.5 / 360)
     assert np.isnan(b.rr_prev[0]) and b.rr_next[0] == pytest.approx((370 - 77) / 360, abs=1 / 360)
-    assert (b.aami == "N").sum() == 2238 and (b.aami == "S").sum() == 33
+    assert (b.aami == "N").sum() == 2239 and (b.aami == "S").sum() == 33
     assert (b.aami == "V").sum() == 1 and (b.label == UNKNOWN).sum() == 0
     assert set(b.symbol) == {"N", "A", "V"}
     np.testing.assert_array_equal(b.label, (b.aami != "N").astype(int))
@@ -27,15 +28,18 @@ def test_record100_beats(beats100, record100):
     assert (b.prematurity[b.symbol == "A"] > 0.15).all()
     assert (b.prematurity[b.symbol == "N"] < 0.15).all()
     metrics = b.metrics()
-    assert metrics["n_beats"] == 2272 and metrics["polarity"] == 1
+    assert metrics["n_beats"] == 2273 and metrics["polarity"] == 1
     assert metrics["beats/sensitivity"] >= 0.998 and metrics["beats/ppv"] >= 0.998
 
 
 def test_table_and_subset(beats100):
     frame = beats100.to_frame()
     assert list(frame.columns) == [
-        "time", "sample", "rr_prev", "rr_next", "prematurity", "votes", "symbol", "aami", "label",
+        "time", "sample", "rr_prev", "rr_next", "prematurity", "votes", "whole", "symbol", "aami",
+        "label",
     ]  # fmt: skip
+    # the last beat's window would end after the record: listed, not scored
+    assert frame["whole"].iloc[:-1].all() and not frame["whole"].iloc[-1]
     assert len(frame) == len(beats100)
     early = beats100.subset(beats100.time < 300)
     assert len(early) == (beats100.time < 300).sum() and early.detection is beats100.detection

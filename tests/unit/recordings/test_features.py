@@ -1,11 +1,10 @@
-"""RR intervals, one-sided prematurity and the shape + timing score on hand-made rhythms."""
+"""RR intervals and one-sided prematurity on hand-made rhythms."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from ecg_anomaly.anomaly.timing import shape_and_timing
 from ecg_anomaly.recordings.features import local_rr, prematurity, rr_intervals
 
 
@@ -36,12 +35,3 @@ def test_local_rr_follows_a_slow_change_and_ignores_nan():
     early = prematurity(np.linspace(1.0, 0.8, 51))
     np.testing.assert_allclose(early[:-8], 0.0, atol=1e-12)
     assert early[-1] == pytest.approx(1 - 0.8 / 0.816)
-
-
-def test_shape_and_timing_hand_example():
-    reference = np.array([1.0, 2.0, 3.0, 4.0])  # median 2.5, max 4
-    shape = np.array([0.5, 2.0, 4.0, 5.5, 2.0])
-    early = np.array([0.0, 0.0, 0.0, 0.0, 0.2])
-    score = shape_and_timing(shape, early, reference)
-    # CDF 0, 0.5, 1; beyond the max: 1 + (5.5 - 4) / (4 - 2.5) = 2; prematurity 0.2 -> +2.
-    np.testing.assert_allclose(score, [0.0, 0.5, 1.0, 2.0, 2.5])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import lzma
 import shutil
 from pathlib import Path
 
@@ -9,8 +11,7 @@ import numpy as np
 import pytest
 import wfdb
 
-from ecg_anomaly.data.errors import DataFormatError, DataNotFoundError
-from ecg_anomaly.errors import ConfigError
+from ecg_anomaly.errors import ConfigError, DataFormatError, DataNotFoundError
 from ecg_anomaly.recordings.gaps import MAX_GAP_S
 from ecg_anomaly.recordings.io import MIN_DURATION_S, read_recording, recording_from_array
 
@@ -150,10 +151,10 @@ def test_missing_record(tmp_path):
 
 
 def test_unknown_format(tmp_path):
-    path = tmp_path / "holter.edf"
+    path = tmp_path / "holter.mat"
     path.write_bytes(b"0")
     msg = message(DataFormatError, path)
-    assert "'.edf'" in msg and "WFDB" in msg and ".csv" in msg and ".npy" in msg
+    assert "'.mat'" in msg and "WFDB" in msg and ".csv" in msg and ".npy" in msg and ".edf" in msg
 
 
 def test_unknown_channel_lists_the_available_ones(tmp_path):
@@ -233,3 +234,205 @@ def test_copied_record_keeps_annotations(tmp_path, mitdb):
         shutil.copy(mitdb / f"100.{ext}", tmp_path / f"100.{ext}")
     rec = read_recording(tmp_path / "100", channel="V5")
     assert rec.annotations is None and rec.channel == "V5"
+
+
+# --- tables: the beat files' reader (separators, compression), and the channel never guessed ---
+
+
+def table_text(header: str, columns: list[np.ndarray], sep: str = ",") -> str:
+    rows = [sep.join(f"{v:.4f}" for v in row) for row in np.column_stack(columns)]
+    return "\n".join(([header] if header else []) + rows) + "\n"
+
+
+@pytest.mark.parametrize(
+    "name, sep, pack",
+    [
+        ("semi.csv", ";", bytes),
+        ("tabs.tsv", "\t", bytes),
+        ("spaces.txt", " ", bytes),
+        ("packed.csv.gz", ",", gzip.compress),
+        ("packed.tsv.xz", "\t", lzma.compress),
+    ],
+)
+def test_tables_with_any_separator_and_compression(tmp_path, name, sep, pack):
+    sig = spikes()
+    text = table_text(sep.join(["time_ms", "ECG"]), [np.arange(len(sig)) * 4.0, sig], sep)
+    (tmp_path / name).write_bytes(pack(text.encode()))
+    rec = read_recording(tmp_path / name, fs=FS)
+    assert rec.channels == ("time_ms", "ECG") and rec.channel == "ECG"
+    np.testing.assert_allclose(rec.signal, sig)
+
+
+def test_semicolon_table_errors_name_line_and_column(tmp_path):
+    lines = table_text("time_ms;ecg", [np.arange(FS * 6) * 4.0, spikes(6)], ";").splitlines()
+    lines[19] = "76.0000;0,5"  # a decimal comma on line 20
+    (tmp_path / "r.csv").write_text("\n".join(lines) + "\n")
+    msg = message(DataFormatError, tmp_path / "r.csv", fs=FS)
+    assert "r.csv, line 20, column 2: '0,5' is not a number" in msg and "It holds ','" in msg
+    lines[2] = "4.0000;0,5"  # among the first lines: the decimal comma is named as such
+    (tmp_path / "r.csv").write_text("\n".join(lines) + "\n")
+    msg = message(DataFormatError, tmp_path / "r.csv", fs=FS)
+    assert "line 3, column 2: '0,5' looks like a number with a decimal comma (0.5)" in msg
+
+
+def test_time_column_is_never_the_ecg(tmp_path):
+    sig, ms = spikes(), np.arange(len(spikes())) * 4.0
+    # named like an ECG: that column, wherever it is
+    (tmp_path / "named.csv").write_text(table_text("time_ms,ecg", [ms, sig]))
+    assert read_recording(tmp_path / "named.csv", fs=FS).channel == "ecg"
+    (tmp_path / "lead.csv").write_text(table_text("sample,resp,II", [ms, 2 * sig, sig]))
+    assert read_recording(tmp_path / "lead.csv", fs=FS).channel == "II"
+    # no name says ECG: the one column that is not a clock (by its name or its even steps)
+    (tmp_path / "value.csv").write_text(table_text("time_ms,value", [ms, sig]))
+    rec = read_recording(tmp_path / "value.csv", fs=FS)
+    assert rec.channel == "value"
+    np.testing.assert_allclose(rec.signal, sig)
+    (tmp_path / "bare.csv").write_text(table_text("", [ms / 1000, sig]))
+    assert read_recording(tmp_path / "bare.csv", fs=FS).channel == "1"
+
+
+def test_ambiguous_columns_are_refused_with_their_names(tmp_path):
+    sig, ms = spikes(), np.arange(len(spikes())) * 4.0
+    (tmp_path / "two.csv").write_text(table_text("time_ms,a,b", [ms, sig, -sig]))
+    msg = message(ConfigError, tmp_path / "two.csv", fs=FS)
+    assert (
+        "cannot tell which channel is the ECG" in msg and "2 columns could be it ('a', 'b')" in msg
+    )
+    assert "0: 'time_ms', 1: 'a', 2: 'b'" in msg and "channel=a" in msg
+    np.testing.assert_allclose(
+        read_recording(tmp_path / "two.csv", fs=FS, channel="b").signal, -sig
+    )
+    (tmp_path / "clock.csv").write_text(table_text("time_ms,sample", [ms, np.arange(len(sig))]))
+    msg = message(ConfigError, tmp_path / "clock.csv", fs=FS)
+    assert "every column is a time or sample index" in msg
+    np.save(tmp_path / "two.npy", np.column_stack([sig, -sig]))
+    assert "0: '0', 1: '1'" in message(ConfigError, tmp_path / "two.npy", fs=FS)
+
+
+def test_header_of_another_width_is_refused(tmp_path):
+    (tmp_path / "h.csv").write_text(table_text("time_ms,ecg", [np.arange(3000.0)] * 3))
+    msg = message(DataFormatError, tmp_path / "h.csv", fs=FS)
+    assert "header (line 1) names 2 columns, but line 2 has 3 values" in msg
+
+
+def test_one_column_without_header_is_the_signal(tmp_path):
+    (tmp_path / "one.csv").write_text(table_text("", [np.linspace(0, 1, FS * 6)]))
+    assert read_recording(tmp_path / "one.csv", fs=FS).channel == "0"
+
+
+def test_text_columns_are_skipped(tmp_path):
+    sig = spikes()
+    clock = [f"10:00:{i / FS:06.3f}" for i in range(len(sig))]
+    rows = [f"{c},{v:.4f}" for c, v in zip(clock, sig, strict=True)]
+    (tmp_path / "clock.csv").write_text("clock,value\n" + "\n".join(rows) + "\n")
+    rec = read_recording(tmp_path / "clock.csv", fs=FS)
+    assert rec.channel == "value"
+    np.testing.assert_allclose(rec.signal, sig)
+    msg = message(DataFormatError, tmp_path / "clock.csv", fs=FS, channel="clock")
+    assert "line 2, column 1: '10:00:00.000' is not a number" in msg
+
+
+@pytest.mark.parametrize("fs", ["abc", "", 0, -250, float("nan"), float("inf"), True])
+def test_fs_must_be_a_positive_number(tmp_path, fs):
+    np.save(tmp_path / "s.npy", spikes())
+    msg = message(ConfigError, tmp_path / "s.npy", fs=fs)
+    assert msg.startswith(f"fs={fs!r} is not allowed") and "number > 0" in msg
+    with pytest.raises(ConfigError, match="fs="):
+        recording_from_array(spikes(), fs)
+
+
+def test_fs_given_as_text_is_read_as_a_number(tmp_path):
+    np.save(tmp_path / "s.npy", spikes())
+    assert read_recording(tmp_path / "s.npy", fs="250").fs == 250.0
+
+
+def write_segments(folder: Path) -> tuple[Path, np.ndarray]:
+    """A two-segment WFDB record (6 s + 4 s, channels MLII and V1), written by hand."""
+    sig = spikes()
+    for i, part in enumerate(np.split(sig, [6 * FS])):
+        wfdb.wrsamp(
+            f"multi_{i}",
+            fs=FS,
+            units=["mV", "mV"],
+            sig_name=["MLII", "V1"],
+            p_signal=np.column_stack([part, -part]),
+            fmt=["16", "16"],
+            adc_gain=[1000, 1000],
+            baseline=[0, 0],
+            write_dir=str(folder),
+        )
+    (folder / "multi.hea").write_text(
+        f"multi/2 2 {FS} {len(sig)}\nmulti_0 {6 * FS}\nmulti_1 {4 * FS}\n"
+    )
+    return folder / "multi", sig
+
+
+def test_multi_segment_record(tmp_path):
+    base, sig = write_segments(tmp_path)
+    rec = read_recording(base)
+    assert rec.channel == "MLII" and rec.channels == ("MLII", "V1") and rec.fs == FS
+    np.testing.assert_allclose(rec.signal, sig, atol=1e-9)
+    np.testing.assert_allclose(read_recording(base, channel="V1").signal, -sig, atol=1e-9)
+    (tmp_path / "multi_1.dat").unlink()
+    msg = message(DataNotFoundError, base)
+    assert "multi.hea" in msg and "multi_1.dat" in msg and "missing" in msg
+    (tmp_path / "multi_1.hea").unlink()
+    assert "multi_1.hea" in message(DataNotFoundError, base)
+
+
+def write_edf(path: Path, signals: dict[str, tuple[np.ndarray, int]]) -> Path:
+    """An EDF file written by hand: one-second data records, 16-bit samples for -5 to 5 mV."""
+    rates = [rate for _, rate in signals.values()]
+    seconds, n = len(next(iter(signals.values()))[0]) // rates[0], len(signals)
+
+    def text(values: list, width: int) -> bytes:
+        return b"".join(str(v).ljust(width).encode() for v in values)
+
+    head = text(["0"], 8) + text(["patient", "recording"], 80)
+    head += text(["01.01.24", "00.00.00", 256 * (n + 1)], 8) + b" " * 44
+    head += text([seconds, 1], 8) + text([n], 4) + text(list(signals), 16) + text([""] * n, 80)
+    head += text(["mV"] * n + [-5] * n + [5] * n + [-32768] * n + [32767] * n, 8)
+    head += text([""] * n, 80) + text(rates, 8) + text([""] * n, 32)
+    digital = [np.round((x + 5) / 10 * 65535 - 32768).astype("<i2") for x, _ in signals.values()]
+    blocks = [
+        d[k * r : (k + 1) * r].tobytes()
+        for k in range(seconds)
+        for d, r in zip(digital, rates, strict=True)
+    ]
+    path.write_bytes(head + b"".join(blocks))
+    return path
+
+
+def test_edf(tmp_path):
+    sig = spikes()
+    path = write_edf(tmp_path / "rec.edf", {"Resp": (sig / 2, FS), "ECG": (-sig, FS)})
+    rec = read_recording(path)
+    assert rec.channel == "ECG" and rec.channels == ("Resp", "ECG") and rec.fs == FS
+    assert rec.units == "mV" and rec.annotations is None
+    np.testing.assert_allclose(rec.signal, -sig, atol=2e-4)  # 10 mV in 65536 steps
+    np.testing.assert_allclose(read_recording(path, channel=0).signal, sig / 2, atol=2e-4)
+    assert "250 Hz" in message(ConfigError, path, fs=500)
+
+
+def test_edf_with_mixed_rates_or_damaged_is_refused(tmp_path):
+    sig = spikes()
+    path = write_edf(tmp_path / "mixed.edf", {"ECG": (sig, FS), "Resp": (sig[::10], FS // 10)})
+    msg = message(DataFormatError, path)
+    assert "different sampling rates" in msg and "'ECG' 250 Hz, 'Resp' 25 Hz" in msg
+    (tmp_path / "bad.edf").write_bytes(b"0" * 100)
+    assert "not a readable EDF file" in message(DataFormatError, tmp_path / "bad.edf")
+
+
+def test_empty_and_na_cells_are_missing_samples(tmp_path):
+    sig = np.linspace(0.0, 1.0, 10 * FS)
+    rows = [f"{4 * i},{v:.8f}" for i, v in enumerate(sig)]
+    rows[100], rows[200] = "400,", "800,NA"  # short gaps: one sample each
+    (tmp_path / "gaps.csv").write_text("time_ms,ecg\n" + "\n".join(rows) + "\n")
+    with pytest.warns(UserWarning, match="interpolated 2 missing sample"):
+        rec = read_recording(tmp_path / "gaps.csv", fs=FS)
+    np.testing.assert_allclose(rec.signal, sig, atol=1e-7)
+
+
+def test_table_without_numbers_is_refused(tmp_path):
+    (tmp_path / "t.csv").write_text("a,b\nc,d\ne,f\n")
+    assert "line 2: no column holds a number" in message(DataFormatError, tmp_path / "t.csv", fs=FS)

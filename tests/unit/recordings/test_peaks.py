@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.signal import resample_poly
 
-from ecg_anomaly.data.errors import DataFormatError
+from ecg_anomaly.errors import DataFormatError
 from ecg_anomaly.recordings import beat_choice, quality
 from ecg_anomaly.recordings.annotations import Annotations
 from ecg_anomaly.recordings.matching import match_beats
