@@ -10,7 +10,8 @@ from ecg_anomaly.errors import DataFormatError
 from ecg_anomaly.recordings import beat_choice, quality
 from ecg_anomaly.recordings.annotations import Annotations
 from ecg_anomaly.recordings.matching import match_beats
-from ecg_anomaly.recordings.peaks import detect_peaks, run_detector, snap, vote
+from ecg_anomaly.recordings.peaks import detect_peaks, run_detector, vote
+from ecg_anomaly.recordings.qrs import refine, snap
 from ecg_anomaly.recordings.synthetic import add_muscle_noise, simulate_recording
 
 
@@ -113,8 +114,6 @@ def test_annotation_rescaling_matches_resampling():
 
 
 def test_refine_finds_the_vertex_between_samples():
-    from ecg_anomaly.recordings.peaks import refine
-
     x = np.arange(20, dtype=float)
     parabola = -((x - 7.3) ** 2)
     assert refine(parabola, np.array([7]))[0] == pytest.approx(7.3)
