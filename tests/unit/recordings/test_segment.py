@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from ecg_anomaly.errors import ConfigError
+from ecg_anomaly.recordings import segment
 from ecg_anomaly.recordings.segment import (
     Window,
     as_window,
@@ -49,6 +50,20 @@ def test_resample_windows_is_linear_interpolation():
     ramp = np.arange(100, dtype=float) * 2.0
     out = resample_windows(ramp, np.array([10.0, 20.5]), np.array([19.0, 30.5]), seq_len=4)
     np.testing.assert_allclose(out, [[20, 26, 32, 38], [41, 47.6666667, 54.3333333, 61]])
+
+
+def test_beats_cut_in_blocks_are_the_beats_cut_at_once(pvc_rich, monkeypatch):
+    # A long recording's beats are cut a block at a time (bounded memory): the same values.
+    start = np.array([10.0, 20.5, 31.25, 40.0, 55.5])
+    ramp = np.sin(np.arange(100) / 7.0)
+    once = resample_windows(ramp, start, start + 9.5, seq_len=8)
+    np.testing.assert_array_equal(resample_windows(ramp, start, start + 9.5, 8, block=2), once)
+    whole = cut_beats(pvc_rich.signal, pvc_rich.peaks, pvc_rich.fs, polarity=1)
+    monkeypatch.setattr(segment, "BLOCK", 7)
+    blocks = cut_beats(pvc_rich.signal, pvc_rich.peaks, pvc_rich.fs, polarity=1)
+    assert len(whole.x) > 7 * 3
+    np.testing.assert_array_equal(blocks.x, whole.x)
+    np.testing.assert_array_equal(blocks.index, whole.index)
 
 
 def test_znormalize_uses_the_sample_standard_deviation():
