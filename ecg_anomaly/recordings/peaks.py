@@ -79,7 +79,7 @@ class Peaks:
         clean: The cleaned signal (neurokit2 ``ecg_clean``) the peaks were snapped on.
         fs: Sampling rate in Hz.
         warnings: Why the beats may not be a heartbeat, one sentence each (empty when they
-            are plausible; see :func:`~ecg_anomaly.recordings.quality.plausibility_warnings`),
+            are plausible; see :func:`~ecg_anomaly.recordings.quality.plausibility`),
             and the stretches of ventricular flutter or fibrillation, where no beats are given.
         quality: The measures behind the warnings: ``rate_bpm``, ``contrast`` (median QRS
             contrast), ``shape_share`` (share of beats of the dominant shape), ``flutter_s``.

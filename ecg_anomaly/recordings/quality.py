@@ -8,7 +8,7 @@ none tuned on a database:
 - :func:`flutter_episodes`: stretches of ventricular flutter or fibrillation, found with the VF
   filter (Kuo & Dillman 1978): the signal is then one sinusoid-like oscillation with no QRS
   complexes, and the detectors would report its waves as beats.
-- :func:`plausibility_warnings`: the beats found are no heartbeat when their rate is not a
+- :func:`plausibility`: the beats found are no heartbeat when their rate is not a
   heart's, when they do not stand out from the signal between them the way QRS complexes
   do, or when they do not share a shape the way most beats of a recording do.
 """
