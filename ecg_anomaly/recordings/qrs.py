@@ -108,7 +108,7 @@ def refine(clean: np.ndarray, peaks: np.ndarray) -> np.ndarray:
     pos = peaks.astype(np.float64)
     inner = (peaks > 0) & (peaks < len(clean) - 1)
     p = peaks[inner]
-    y0, y1, y2 = clean[p - 1], clean[p], clean[p + 1]
+    y0, y1, y2 = (clean[q].astype(np.float64) for q in (p - 1, p, p + 1))
     curve = y0 - 2 * y1 + y2
     safe = np.where(curve != 0, curve, 1.0)
     offset = np.where(curve != 0, 0.5 * (y0 - y2) / safe, 0.0)

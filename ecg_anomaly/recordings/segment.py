@@ -186,7 +186,9 @@ def cut_beats(
     Returns:
         The :class:`Segments`.
     """
-    signal = np.asarray(signal, dtype=np.float64)
+    signal = np.asarray(signal)
+    if signal.dtype != np.float32:  # float32 (the cleaned signal) is read as it is, not copied
+        signal = signal.astype(np.float64, copy=False)
     start, stop, inside = beat_windows(peaks, fs, len(signal), window)
     whole = inside
     if edges:
