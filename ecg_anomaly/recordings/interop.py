@@ -83,6 +83,8 @@ def write_flag_annotations(out_dir: Path, record: str, beats: Any, fs: float) ->
     """
     import wfdb
 
+    from ecg_anomaly.recordings.formats import quiet_wfdb
+
     flagged = beats[beats["flag"] == 1]
     if flagged.empty:
         return None
@@ -90,7 +92,7 @@ def write_flag_annotations(out_dir: Path, record: str, beats: Any, fs: float) ->
     symbols = [t if t else "Q" for t in types]
     notes = [f"score={s:.4g}" for s in flagged["score"].to_numpy()]
     target = Path(out_dir) / f"{record}.{ANNOTATOR}"
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".wfdb-") as tmp:
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".wfdb-") as tmp, quiet_wfdb():
         wfdb.wrann(
             record,
             ANNOTATOR,
