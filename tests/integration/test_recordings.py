@@ -4,6 +4,7 @@ saved model, through the same post-processing and writer as ECG5000."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -159,8 +160,11 @@ def test_detection_does_not_depend_on_the_sampling_rate(patient_100):
 
 
 @pytest.mark.slow
-def test_detect_takes_wfdb_objects_and_fixed_thresholds(patient_100):
+def test_detect_takes_wfdb_objects_and_fixed_thresholds(patient_100, caplog, monkeypatch):
     from ecg_anomaly import load_detector
+
+    for name in ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero"):
+        monkeypatch.setattr(logging.getLogger(name), "filters", [])  # as in a fresh process
 
     run, _, record = patient_100
     detector = load_detector(run / "checkpoints" / "model.ckpt")
@@ -174,6 +178,7 @@ def test_detect_takes_wfdb_objects_and_fixed_thresholds(patient_100):
     given = detector.detect(wfdb.rdrecord(str(record)), threshold=2.5)
     assert given.metrics["threshold"] == 2.5
     assert given.metrics["threshold_rule"] == "the fixed value 2.5"
+    assert not [r for r in caplog.records if "GPU available" in r.getMessage()]  # no banners
 
 
 @pytest.mark.slow
