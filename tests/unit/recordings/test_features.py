@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ecg_anomaly.recordings.features import local_rr, prematurity, rr_intervals
+from ecg_anomaly.recordings.features import local_rr, prematurity, qrs_distance, rr_intervals
 
 
 def test_rr_intervals_in_seconds():
@@ -35,3 +35,34 @@ def test_local_rr_follows_a_slow_change_and_ignores_nan():
     early = prematurity(np.linspace(1.0, 0.8, 51))
     np.testing.assert_allclose(early[:-8], 0.0, atol=1e-12)
     assert early[-1] == pytest.approx(1 - 0.8 / 0.816)
+
+
+def test_qrs_distance_by_hand():
+    # reference beats 0-2: value-wise median [0, 2, 0, 0], size sqrt(mean([0, 4, 0, 0])) = 1
+    core = np.array(
+        [[0, 2, 0, 0], [0, 2.4, 0, 0], [0, 1.6, 0.2, 0], [0, 0, 0, 0], [0, 2, 2, 0], [0, 6, 0, 0]]
+    )
+    ref = np.array([True, True, True, False, False, False])
+    d = qrs_distance(core, ref)
+    # RMS differences from the median over 4 values: 0, sqrt(0.16 / 4), sqrt((0.16 + 0.04) / 4),
+    # sqrt(4 / 4), sqrt(4 / 4), sqrt(16 / 4); size 1
+    np.testing.assert_allclose(d, [0.0, 0.2, np.sqrt(0.05), 1.0, 1.0, 2.0])
+    # gain-free: the same beats at ten times the amplitude are as far
+    np.testing.assert_allclose(qrs_distance(10 * core, ref), d)
+    # no reference beat: the median of all
+    np.testing.assert_allclose(qrs_distance(core, np.zeros(6, bool)), qrs_distance(core))
+    assert qrs_distance(np.empty((0, 4))).shape == (0,)
+
+
+@pytest.mark.parametrize("fs", [128.0, 1000.0])
+def test_wide_ectopic_qrs_lies_far_from_the_usual_one_at_any_sampling_rate(fs):
+    from ecg_anomaly.recordings import extract_beats
+    from ecg_anomaly.recordings.synthetic import simulate_recording
+
+    rec = simulate_recording(30.0, fs, ectopic_fraction=0.3, prematurity=0.25, seed=3)
+    beats = extract_beats(rec.recording())
+    normal, ectopic = beats.label == 0, beats.label == 1
+    d = qrs_distance(beats.core, normal)
+    assert beats.core.shape[1] == 25  # R +- 60 ms, 5 ms apart, whatever the rate
+    # every wide ectopic QRS lies farther than any normal one, by a wide margin
+    assert d[ectopic].min() > 2 * d[normal].max()
