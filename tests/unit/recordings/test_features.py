@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ecg_anomaly.recordings.features import local_rr, prematurity, qrs_distance, rr_intervals
+from ecg_anomaly.recordings.features import (
+    local_rr,
+    prematurity,
+    qrs_distance,
+    rr_intervals,
+    rr_irregularity,
+)
 
 
 def test_rr_intervals_in_seconds():
@@ -66,3 +72,18 @@ def test_wide_ectopic_qrs_lies_far_from_the_usual_one_at_any_sampling_rate(fs):
     assert beats.core.shape[1] == 25  # R +- 60 ms, 5 ms apart, whatever the rate
     # every wide ectopic QRS lies farther than any normal one, by a wide margin
     assert d[ectopic].min() > 2 * d[normal].max()
+
+
+def test_rr_irregularity_by_hand():
+    # a steady 1 s rhythm: 0; one premature beat (0.7 s, then 1.3 s) changes two of 33 values
+    steady = np.concatenate([[np.nan], np.ones(40)])
+    assert np.allclose(rr_irregularity(steady), 0.0)
+    ectopic = steady.copy()
+    ectopic[20], ectopic[21] = 0.7, 1.3
+    assert np.allclose(rr_irregularity(ectopic), 0.0)  # the median ignores it
+    # alternating 1.0 / 0.8 s: |0.2| / 0.8 = 0.25 after each short one, 0.2 after each long one;
+    # the windows of beat 20 (beats 4..36, 33 changes) hold 17 of one and 16 of the other
+    alternating = np.concatenate([[np.nan], np.tile([1.0, 0.8], 20)])
+    assert rr_irregularity(alternating)[20] in (pytest.approx(0.2), pytest.approx(0.25))
+    assert rr_irregularity(np.array([np.nan])).tolist() == [0.0]
+    assert rr_irregularity(np.array([])).shape == (0,)

@@ -119,3 +119,28 @@ def test_a_timing_term_saved_without_a_qrs_reference_loads_and_types_by_shape():
     final = fresh.apply_split(test)
     assert "qrs_part" not in final.extras  # nothing to compare the distance with
     assert fresh.columns(fresh.evaluate(final))["type"].tolist() == ["V"]  # shape part 2.33
+
+
+def test_a_normal_qrs_flagged_in_an_irregular_rhythm_is_not_typed():
+    flags = np.array([1, 1, 1, 1, 0])
+    shape = np.zeros(5)
+    qrs = np.array([0.2, 0.2, 2.0, 0.2, 0.2])
+    irregularity = np.array([0.03, 0.25, 0.25, 0.1, 0.25])
+    # regular -> S; fibrillation-like (0.25) -> Q (3), but a strange QRS stays V; 0.1 -> Q
+    assert beat_types(flags, shape, qrs, irregularity).tolist() == [2, 3, 1, 3, 0]
+    assert beat_types(flags, shape, qrs, irregularity, irregular=None).tolist() == [2, 2, 1, 2, 0]
+    # Q flags count in neither VEB nor SVEB
+    n = counts(np.array([1, 2, 3, 1, 1]), beat_types(flags, shape, qrs, irregularity))
+    assert (n["sveb/tp"], n["sveb/fn"], n["sveb/fp"]) == (0, 1, 1)
+    assert (n["veb/tp"], n["veb/fp"]) == (1, 0)
+
+
+def test_the_term_types_from_the_split_and_writes_q():
+    term = TimingTerm(qrs_spread=1.0)
+    term.fit(torch.tensor([1.0, 2.0, 3.0]), {"qrs_distance": torch.tensor([0.0, 0.1, 0.2])})
+    extras = {"prematurity": np.array([0.3, 0.3]), "qrs_distance": np.array([0.1, 0.1]),
+              "irregularity": np.array([0.02, 0.3])}  # fmt: skip
+    split = SplitScores("test", np.array([2.0, 2.0]), classes=np.array([2, 1]), extras=extras)
+    final = PostProcessor(terms=[term]).apply_split(split)
+    assert term.columns(final, np.array([1, 1]))["type"].tolist() == ["S", "Q"]
+    assert term.metrics(final, np.array([1, 1]))["sveb/tp"] == 1
