@@ -40,7 +40,7 @@ A flagged beat with a normal QRS in an **irregular rhythm** (``irregularity`` >=
 = 0.1, :func:`~ecg_anomaly.recordings.features.rr_irregularity`: atrial fibrillation or
 flutter, where every beat comes early or late) is typed ``Q`` (abnormal, not typed): coming
 early does not make it a supraventricular ectopic beat there. Measured on the 44 MIT-BIH
-records: SVEB Se / +P 70.0 / 33.6 % -> 57.2 / 58.1 % (false SVEBs 3418 -> about 1000, most of
+records: SVEB Se / +P 70.0 / 33.6 % -> 57.2 / 58.1 % (false SVEBs 3418 -> 1018, most of
 them in the fibrillation records 203, 219, 221, 202; the S beats lost are in 222, 232, 201).
 Typed flags are what EC57's VEB and SVEB statistics count (:mod:`ecg_anomaly.recordings.ec57`:
 a ``Q`` flag counts in neither).
