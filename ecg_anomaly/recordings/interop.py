@@ -6,9 +6,9 @@
 ``wfdb.rdann`` show them. The file is ``<record>.flag`` in the run folder (annotator ``flag``):
 one annotation per flagged beat, at its R peak, with the beat's type as its symbol (``V``
 ventricular, ``S`` supraventricular, as the timing term types it; ``Q``, unclassified, for a
-model that scores by shape only) and its score as the auxiliary note (``score=1.234``). Read
-it back with ``wfdb.rdann("<run>/<record>", "flag")``; open it beside the record in a WFDB
-viewer by copying it next to the record's ``.hea``.
+flag it leaves untyped or any flag of a model that scores by shape only) and its score as the
+auxiliary note (``score=1.234``). Read it back with ``wfdb.rdann("<run>/<record>", "flag")``;
+open it beside the record in a WFDB viewer by copying it next to the record's ``.hea``.
 """
 
 from __future__ import annotations

@@ -43,13 +43,14 @@ def test_training_on_a_recording_writes_every_file_and_survives_an_unmatched_bea
     assert results["test/auroc"] >= 0.99
     beats = pd.read_csv(run / "beats.csv")
     assert {"time", "sample", "prematurity", "shape", "score", "flag", "type", "aami"} <= set(beats)
+    assert {"qrs_distance", "irregularity", "qrs_part", "qrs_excess"} <= set(beats)
     assert (beats["label"] == -1).sum() == 1
-    assert set(beats.loc[beats["flag"] == 1, "type"]) <= {"V", "S"}
+    assert set(beats.loc[beats["flag"] == 1, "type"]) <= {"V", "S", "Q"}
     assert {"roc.png", "pr.png", "strips.png", "scores_over_time.png"} <= {
         p.name for p in (run / "plots").iterdir()
     }
     assert results["threshold_rule"] == "the largest of the normal train scores"
-    assert results["score_terms"] == ["shape CDF + prematurity / 0.1"]
+    assert results["score_terms"] == ["shape CDF + prematurity / 0.1 + max(0, QRS part - 3) / 5"]
 
 
 def test_ventricular_beats_are_typed_and_counted_as_ec57_does(sim_run):
