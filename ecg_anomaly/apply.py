@@ -67,6 +67,9 @@ def test_saved(
     """
     import lightning as L
 
+    from ecg_anomaly.cli import quiet_lightning
+
+    quiet_lightning()
     datamodule.prepare_data()
     datamodule.setup("test")
     expected = int(model.normalizer.shift.numel())

@@ -141,8 +141,7 @@ def quiet_console(quiet: bool = False) -> None:
 
     import lightning.pytorch  # noqa: F401  (adds its console handler when first imported)
 
-    # Lightning 2.6 calls a torch.utils._pytree API that torch 2.13 deprecates; harmless noise.
-    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
+    quiet_lightning()
     os.environ.setdefault("WANDB_SILENT", "true")  # W&B's banners (the run is in its folder)
     logging.getLogger("mlflow").setLevel(logging.WARNING)  # MLflow's database set-up lines
     if logging.getLogger().handlers:
@@ -154,6 +153,15 @@ def quiet_console(quiet: bool = False) -> None:
                 handler, logging.FileHandler
             ):
                 handler.setLevel(logging.WARNING)
+
+
+def quiet_lightning() -> None:
+    """Drop Lightning's tips, hardware banners and one torch deprecation warning.
+
+    The Python API's scoring calls it too: ``Detector.decision_function`` prints none of them.
+    """
+    # Lightning 2.6 calls a torch.utils._pytree API that torch 2.13 deprecates; harmless noise.
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
     for name in ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, _DropBanners) for f in logger.filters):

@@ -29,6 +29,8 @@ from pathlib import Path
 import pandas as pd
 from _machine import cpu_name
 
+from ecg_anomaly.data.sources import resolve_data_path
+from ecg_anomaly.errors import DataError
 from ecg_anomaly.utils.config import config_dir
 
 #: Published numbers of the source recipes (accuracy unless stated), for the table.
@@ -62,7 +64,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--data",
         type=Path,
         default=os.environ.get("ECG_ANOMALY_DATA"),
-        help="the ECG5000 file (default: $ECG_ANOMALY_DATA)",
+        help="the ECG5000 file or its folder (default: $ECG_ANOMALY_DATA, the cache)",
     )
     p.add_argument("--out", type=Path, default=Path("benchmark"), help="output folder")
     p.add_argument("--sweep-dir", type=Path, help="the sweep's folder (default <out>/sweep)")
@@ -176,8 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     sweep_dir = args.sweep_dir or args.out / "sweep"
     code, minutes = 0, None
     if not args.table_only:
-        if args.data is None or not Path(args.data).is_file():
-            print(f"data file {args.data} not found; give one with --data", file=sys.stderr)
+        try:  # a file or a folder holding ecg.csv, as for the data module; never a download
+            args.data = resolve_data_path(args.data, download=False)
+        except DataError as err:
+            print(f"{err}\nGive the file with --data.", file=sys.stderr)
             return 2
         started = time.perf_counter()
         code = run_sweep(args, sweep_dir)

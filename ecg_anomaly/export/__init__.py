@@ -5,7 +5,9 @@ runs it: raw beats -> the model's normaliser -> its anomaly score -> the post-pr
 terms -> ``score >= threshold``, the fitted threshold baked in as a constant.
 
 - Inputs: ``beats`` float32 ``(n, seq_len)`` (any ``n``); a model whose score reads per-beat
-  features (a recording model with the timing term) also takes ``prematurity`` float64 ``(n,)``.
+  features (a recording model with the timing term) also takes ``prematurity`` float64 ``(n,)``,
+  and one whose timing term scores the QRS ``qrs_distance`` float64 ``(n,)`` too
+  (:func:`~ecg_anomaly.recordings.features.qrs_distance`).
 - Outputs: ``scores`` float64 ``(n,)`` (higher = more abnormal, the values of ``scores.csv``)
   and ``flags`` int64 ``(n,)`` (1 abnormal, 0 normal). The decision is taken in float64, as
   the evaluation that writes ``metrics.json`` and ``scores.csv`` takes it.

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from ecg_anomaly.errors import ConfigError, bad_value
-from ecg_anomaly.export.graph import BEATS, OUTPUTS, PREMATURITY, ExportedDetector
+from ecg_anomaly.export.graph import BEATS, OUTPUTS, PREMATURITY, QRS_DISTANCE, ExportedDetector
 
 log = logging.getLogger(__name__)
 
@@ -273,4 +273,4 @@ def input_shape(name: str, model: Any) -> str:
     """The dtype and shape of one of the graph's inputs, in words (for the summary)."""
     if name == BEATS:
         return f"float32 (n, {int(model.normalizer.shift.numel())})"
-    return "float64 (n,)" if name == PREMATURITY else "?"
+    return "float64 (n,)" if name in (PREMATURITY, QRS_DISTANCE) else "?"

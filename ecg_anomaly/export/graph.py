@@ -16,7 +16,7 @@ from torch import nn
 from ecg_anomaly.errors import ConfigError
 
 #: Names of the graph's inputs and outputs.
-BEATS, PREMATURITY = "beats", "prematurity"
+BEATS, PREMATURITY, QRS_DISTANCE = "beats", "prematurity", "qrs_distance"
 OUTPUTS = ("scores", "flags")
 
 
@@ -26,11 +26,25 @@ class TimingScore(nn.Module):
     The same numbers as the term's ``forward``: the median and top of the reference are computed
     once here (the term computes them per batch, with a branch a graph cannot hold), and the
     empirical CDF's ``searchsorted`` (no ONNX operator) is a binary search unrolled into a fixed
-    number of gather-and-compare steps.
+    number of gather-and-compare steps. With ``qrs`` (the term's fitted ``[median, spread]``
+    of the training beats' QRS distances and its ``qrs_spread``, ``qrs_onset``, ``qrs_scale``)
+    the QRS part's excess is added as the term adds it.
     """
 
-    def __init__(self, reference: torch.Tensor, scale: float) -> None:
+    def __init__(
+        self,
+        reference: torch.Tensor,
+        scale: float,
+        qrs: tuple[torch.Tensor, float, float, float] | None = None,
+    ) -> None:
         super().__init__()
+        self.scores_qrs = qrs is not None
+        if qrs is not None:
+            (mid, spread), qrs_spread, onset, qrs_scale = qrs[0].detach().double().cpu(), *qrs[1:]
+            self.register_buffer("qrs_mid", mid.clone())
+            self.register_buffer("qrs_unit", (qrs_spread * spread).clone())
+            self.register_buffer("qrs_onset", torch.tensor(float(onset), dtype=torch.float64))
+            self.register_buffer("qrs_scale", torch.tensor(float(qrs_scale), dtype=torch.float64))
         reference = reference.detach().double().flatten().cpu()
         top, mid = reference[-1], torch.quantile(reference, 0.5)
         self.register_buffer("reference", reference)
@@ -52,12 +66,21 @@ class TimingScore(nn.Module):
             hi = torch.where(active & ~right, mid, hi)
         return lo
 
-    def forward(self, scores: torch.Tensor, prematurity: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        scores: torch.Tensor,
+        prematurity: torch.Tensor,
+        qrs_distance: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         shape = scores.double()
         # int64 / int: float32, then float64 when added, exactly as the term computes its CDF
         cdf = self.count_at_most(shape) / self.reference.numel()
         by_shape = cdf + torch.clamp(shape - self.top, min=0.0) / self.spread
-        return by_shape + prematurity.double() / self.scale
+        score = by_shape + prematurity.double() / self.scale
+        if self.scores_qrs and qrs_distance is not None:
+            by_qrs = torch.nan_to_num((qrs_distance.double() - self.qrs_mid) / self.qrs_unit)
+            score = score + torch.clamp(by_qrs - self.qrs_onset, min=0.0) / self.qrs_scale
+        return score
 
 
 def exportable_term(term: nn.Module) -> nn.Module:
@@ -69,7 +92,10 @@ def exportable_term(term: nn.Module) -> nn.Module:
     from ecg_anomaly.recordings.timing import TimingTerm
 
     if type(term) is TimingTerm:
-        return TimingScore(term.reference, term.scale)
+        qrs = None
+        if term.scores_qrs:
+            qrs = (term.qrs_reference, term.qrs_spread, term.qrs_onset, term.qrs_scale)
+        return TimingScore(term.reference, term.scale, qrs)
     msg = (
         f"the score term {term.name!r} ({type(term).__name__}) has no exportable form yet; "
         "add one to ecg_anomaly/export.py (exportable_term)"
@@ -109,19 +135,28 @@ class ExportedDetector(nn.Module):
 
     @property
     def input_names(self) -> tuple[str, ...]:
-        """``("beats",)``, or ``("beats", "prematurity")`` with the timing term.
+        """``("beats",)``; ``("beats", "prematurity")`` with the timing term (and ``qrs_distance``).
+
+        ``qrs_distance`` is the third input when the timing term scores the QRS too.
 
         The timing term is the only one with a graph form (see :func:`exportable_term`).
         """
-        return (BEATS, PREMATURITY) if len(self.terms) else (BEATS,)
+        if not len(self.terms):
+            return (BEATS,)
+        if any(t.scores_qrs for t in self.terms):
+            return BEATS, PREMATURITY, QRS_DISTANCE
+        return BEATS, PREMATURITY
 
     def forward(
-        self, beats: torch.Tensor, prematurity: torch.Tensor | None = None
+        self,
+        beats: torch.Tensor,
+        prematurity: torch.Tensor | None = None,
+        qrs_distance: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         # float32 model scores, as model.score gives them; terms and decision in float64
         scores = self.model.anomaly_score(self.model.normalizer(beats.float())).float().double()
         for term in self.terms:
-            scores = term(scores, prematurity)
+            scores = term(scores, prematurity, qrs_distance)
         return scores, (scores >= self.threshold).long()
 
     def example_inputs(self, n: int = 2, seed: int = 0) -> tuple[torch.Tensor, ...]:
@@ -131,4 +166,7 @@ class ExportedDetector(nn.Module):
         beats = beats.float().detach().cpu()
         if len(self.input_names) == 1:
             return (beats,)
-        return beats, 0.3 * torch.rand(n, generator=gen, dtype=torch.float64)
+        early = 0.3 * torch.rand(n, generator=gen, dtype=torch.float64)
+        if len(self.input_names) == 2:
+            return beats, early
+        return beats, early, 2.0 * torch.rand(n, generator=gen, dtype=torch.float64)

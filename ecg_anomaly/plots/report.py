@@ -95,7 +95,7 @@ def draw_figures(
     if data.beats is not None and labels is not None:
         beats = data.beats if known is s else data.beats[s.labels != -1]
         figures["traces"] = plots.plot_traces(beats, labels)
-    if data.class_counts:
+    if any(sum(c.values()) for c in (data.class_counts or {}).values()):  # some beat labelled
         figures["class_balance"] = plots.plot_class_balance(data.class_counts)
     if data.examples is not None:
         e = data.examples

@@ -10,8 +10,11 @@ used for training unless ``training_beats="annotated"``. With ``train_minutes=0`
 a test beat (scoring a recording with a saved model).
 
 Batches carry each beat's ``prematurity``, which the post-processing's timing term adds to the
-model's score (:mod:`ecg_anomaly.recordings.timing`). The class codes of the beats are the AAMI
-classes: 1 N, 2 S, 3 V, 4 F, 5 Q (-1: no annotation).
+model's score (:mod:`ecg_anomaly.recordings.timing`), and its ``qrs_distance`` from the
+record's usual QRS (the median of its training beats' QRS, else of its dominant beats), which
+types a flagged beat ventricular or supraventricular, and its rhythm's ``irregularity``
+(:func:`~ecg_anomaly.recordings.features.rr_irregularity`: no S type in fibrillation). The
+class codes of the beats are the AAMI classes: 1 N, 2 S, 3 V, 4 F, 5 Q (-1: no annotation).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -42,6 +46,8 @@ log = logging.getLogger(__name__)
 
 #: Which beats of the training span train the model.
 TRAINING_BEATS = ("dominant", "all", "annotated")
+#: Per-beat features in the batches (the timing term reads them).
+BEAT_FEATURES = ("prematurity", "qrs_distance", "irregularity")
 #: Per-beat columns of ``beats.csv`` besides the scores.
 TABLE_COLUMNS = ("record", "time", "sample", "rr_prev", "rr_next", "votes", "symbol", "aami")
 
@@ -138,6 +144,7 @@ class RecordingDataModule(BeatsDataModule):
         import pandas as pd
 
         from ecg_anomaly.recordings import extract_beats, read_recording
+        from ecg_anomaly.recordings.features import rr_irregularity
 
         parts, xs, detection = [], [], []
         started, read, detect = time.perf_counter(), 0.0, 0.0
@@ -157,6 +164,8 @@ class RecordingDataModule(BeatsDataModule):
             )  # fmt: skip
             frame = beats.to_frame().assign(record=Path(path).name)
             frame["part"] = self._parts(beats)
+            frame["qrs_distance"] = _qrs_distance(beats, frame["part"].to_numpy())
+            frame["irregularity"] = rr_irregularity(beats.rr_prev)
             parts.append(frame)
             xs.append(beats.x)
             self.warnings += [f"{Path(path).name}: {w}" for w in beats.warnings]
@@ -184,7 +193,7 @@ class RecordingDataModule(BeatsDataModule):
         classes = table["aami"].map(AAMI_CODES).fillna(UNKNOWN).astype(np.int64).to_numpy()
         self.table = table
         self.detection = _detection(detection)
-        features = {"prematurity": table["prematurity"].to_numpy()}
+        features = {k: table[k].to_numpy() for k in BEAT_FEATURES}
         labels = table["label"].to_numpy().copy()
         if not self.train_labels_known:  # no labels used: training and validation beats are
             labels[np.concatenate([rows["train"], rows["val"]])] = 0  # presumed normal
@@ -315,6 +324,28 @@ class RecordingDataModule(BeatsDataModule):
                 "positive_class": "abnormal: annotated S, V, F or Q beats",
             }
         )
+
+
+def _qrs_distance(beats: Any, part: np.ndarray) -> np.ndarray:
+    """Each beat's :func:`~ecg_anomaly.recordings.features.qrs_distance` from the usual QRS.
+
+    The usual QRS is the median of the record's training beats; a record without any (scored
+    by a saved model: ``train_minutes=0``) takes its dominant beats instead, chosen as the
+    training beats are (no labels).
+    """
+    from ecg_anomaly.recordings.features import qrs_distance
+    from ecg_anomaly.recordings.selection import select_training_beats
+
+    reference = part == "train"
+    if not reference.any() and beats.whole.sum() >= 2:
+        whole = np.flatnonzero(beats.whole)
+        with warnings.catch_warnings():  # its warning speaks of training beats: none here
+            warnings.simplefilter("ignore", UserWarning)
+            chosen = select_training_beats(
+                beats.qrs[whole], rr_prev=beats.rr_prev[whole], rr_next=beats.rr_next[whole]
+            )
+        reference[whole[chosen]] = True
+    return qrs_distance(beats.core, reference)
 
 
 def _record_name(record: Any) -> str:

@@ -24,7 +24,7 @@ import numpy as np
 from ecg_anomaly.data.labels import UNKNOWN
 from ecg_anomaly.recordings import segment
 from ecg_anomaly.recordings.annotations import NORMAL_CLASS, aami_class
-from ecg_anomaly.recordings.features import prematurity, rr_intervals
+from ecg_anomaly.recordings.features import QRS_CORE_S, prematurity, rr_intervals
 from ecg_anomaly.recordings.io import Recording
 from ecg_anomaly.recordings.matching import BeatMatch, match_beats
 from ecg_anomaly.recordings.peaks import MIN_VOTES, detect_peaks
@@ -33,7 +33,20 @@ from ecg_anomaly.recordings.peaks import MIN_VOTES, detect_peaks
 QRS_WINDOW_S = (0.15, 0.25)
 #: Values per QRS window.
 QRS_LEN = 64
-_PER_BEAT = ("x", "qrs", "sample", "time", "rr_prev", "rr_next", "prematurity", "votes", "whole")
+#: Values per QRS-only window (``RecordingBeats.core``: 5 ms apart).
+CORE_LEN = 25
+_PER_BEAT = (
+    "x",
+    "qrs",
+    "core",
+    "sample",
+    "time",
+    "rr_prev",
+    "rr_next",
+    "prematurity",
+    "votes",
+    "whole",
+)
 _PER_BEAT += ("symbol", "aami", "label")
 
 
@@ -46,6 +59,10 @@ class RecordingBeats:
             otherwise, z-normalised), ready for a model's ``score``.
         qrs: Each beat's fixed window ``[R - 0.15 s, R + 0.25 s]``, z-normalised, float32
             ``(n, 64)``: a shape that does not depend on the RR interval (for clustering).
+        core: Each beat's QRS only, ``[R - 60 ms, R + 60 ms]``
+            (:data:`~ecg_anomaly.recordings.features.QRS_CORE_S`), as recorded (filtered, not
+            normalised: its size counts), float32 ``(n, 25)``: what types a flagged beat
+            (:func:`~ecg_anomaly.recordings.features.qrs_distance`).
         sample: Sample index of each beat's R peak (int64).
         time: Time of the R peak in seconds (between samples: see ``Peaks.position``).
         rr_prev: RR interval before the beat, seconds (NaN for the recording's first beat).
@@ -70,6 +87,7 @@ class RecordingBeats:
 
     x: np.ndarray = field(repr=False)
     qrs: np.ndarray = field(repr=False)
+    core: np.ndarray = field(repr=False)
     sample: np.ndarray = field(repr=False)
     time: np.ndarray = field(repr=False)
     rr_prev: np.ndarray = field(repr=False)
@@ -182,9 +200,13 @@ def extract_beats(
     qrs = segment.resample_windows(
         peaks.clean, at - QRS_WINDOW_S[0] * fs, at + QRS_WINDOW_S[1] * fs, QRS_LEN
     )
+    core = segment.resample_windows(
+        peaks.clean, at - QRS_CORE_S * fs, at + QRS_CORE_S * fs, CORE_LEN
+    )
     return RecordingBeats(
         x=cut.x,
         qrs=segment.znormalize(qrs).astype(np.float32).reshape(-1, QRS_LEN),
+        core=core.astype(np.float32).reshape(-1, CORE_LEN),
         sample=peaks.sample[keep],
         time=peaks.position[keep] / fs,
         rr_prev=rr_prev[keep],

@@ -8,7 +8,9 @@ file and the fix.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,10 +91,22 @@ def read_wfdb(base: Path, channel: str | int | None, annotator: str | None) -> R
     return RawChannel(signal, fs, channels[index], channels, base, False, annotations, units)
 
 
+@contextmanager
+def quiet_wfdb() -> Iterator[None]:
+    """Silence wfdb's own pandas deprecation warnings, which are not the user's to fix.
+
+    wfdb 4.3 calls ``drop`` and ``set_index`` with ``inplace=True``, deprecated by pandas 3.1.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The inplace keyword", module=r"wfdb\.")
+        yield
+
+
 def _wfdb_call(func: Callable[..., Any], what: str, *args: Any, **kwargs: Any) -> Any:
     """``func(*args, **kwargs)``; wfdb's bare exceptions become a DataFormatError on ``what``."""
     try:
-        return func(*args, **kwargs)
+        with quiet_wfdb():
+            return func(*args, **kwargs)
     except Exception as err:  # wfdb raises bare ValueError/IndexError/TypeError on bad files
         msg = (
             f"{what} ({type(err).__name__}: {err}). Check that the file is complete; get it again."

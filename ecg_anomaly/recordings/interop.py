@@ -6,9 +6,9 @@
 ``wfdb.rdann`` show them. The file is ``<record>.flag`` in the run folder (annotator ``flag``):
 one annotation per flagged beat, at its R peak, with the beat's type as its symbol (``V``
 ventricular, ``S`` supraventricular, as the timing term types it; ``Q``, unclassified, for a
-model that scores by shape only) and its score as the auxiliary note (``score=1.234``). Read
-it back with ``wfdb.rdann("<run>/<record>", "flag")``; open it beside the record in a WFDB
-viewer by copying it next to the record's ``.hea``.
+flag it leaves untyped or any flag of a model that scores by shape only) and its score as the
+auxiliary note (``score=1.234``). Read it back with ``wfdb.rdann("<run>/<record>", "flag")``;
+open it beside the record in a WFDB viewer by copying it next to the record's ``.hea``.
 """
 
 from __future__ import annotations
@@ -83,6 +83,8 @@ def write_flag_annotations(out_dir: Path, record: str, beats: Any, fs: float) ->
     """
     import wfdb
 
+    from ecg_anomaly.recordings.formats import quiet_wfdb
+
     flagged = beats[beats["flag"] == 1]
     if flagged.empty:
         return None
@@ -90,7 +92,7 @@ def write_flag_annotations(out_dir: Path, record: str, beats: Any, fs: float) ->
     symbols = [t if t else "Q" for t in types]
     notes = [f"score={s:.4g}" for s in flagged["score"].to_numpy()]
     target = Path(out_dir) / f"{record}.{ANNOTATOR}"
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".wfdb-") as tmp:
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".wfdb-") as tmp, quiet_wfdb():
         wfdb.wrann(
             record,
             ANNOTATOR,

@@ -10,9 +10,9 @@ and so is the shape part of the score (1 is the largest training shape). The com
 - ``mean``: their mean;
 - ``min``: the smaller (flagged only when both leads flag it).
 
-A flagged beat is typed V when its combined shape part is >= 1, else S, as on one lead
-(:func:`ecg_anomaly.recordings.timing.beat_types`). Beats the second lead did not detect keep
-the first lead's values.
+A flagged beat is typed as on one lead (:func:`ecg_anomaly.recordings.timing.beat_types`), from
+the combined QRS parts (V when >= 1, else S), or the combined shape parts for runs written
+before ``qrs_part`` existed. Beats the second lead did not detect keep the first lead's values.
 """
 
 from __future__ import annotations
@@ -59,17 +59,19 @@ def combine(first_run: Path, second_run: Path, rule: str = "max") -> Any:
     """The first run's test beats with the two leads' scores combined (``score``, ``shape``).
 
     Returns:
-        A DataFrame: ``class``, ``label``, ``score`` (1 = threshold), ``shape`` (shape part),
+        A DataFrame: ``class``, ``label``, ``score`` (1 = threshold), ``shape`` (the part that
+            types: QRS part, else shape part),
         ``flag`` and ``type`` (0 none, 1 V, 2 S).
     """
     a, ta = _lead(first_run)
     b, tb = _lead(second_run)
     pick = pair_beats(a["time"].to_numpy(float), b["time"].to_numpy(float))
     score = np.stack([a["score"].to_numpy(float) / ta, np.full(len(a), np.nan)])
-    shape = np.stack([a["shape_part"].to_numpy(float), np.full(len(a), np.nan)])
+    part = "qrs_part" if "qrs_part" in a and "qrs_part" in b else "shape_part"
+    shape = np.stack([a[part].to_numpy(float), np.full(len(a), np.nan)])
     found = pick >= 0
     score[1, found] = b["score"].to_numpy(float)[pick[found]] / tb
-    shape[1, found] = b["shape_part"].to_numpy(float)[pick[found]]
+    shape[1, found] = b[part].to_numpy(float)[pick[found]]
     how = {"max": np.nanmax, "mean": np.nanmean, "min": np.nanmin}[rule]
     combined, shapes = how(score, axis=0), how(shape, axis=0)
     flag = combined >= 1.0

@@ -83,11 +83,14 @@ def paced_records(db: str | Path, records: Sequence[str], annotator: str = "atr"
     import numpy as np
     import wfdb
 
+    from ecg_anomaly.recordings.formats import quiet_wfdb
+
     paced = []
     for name in records:
         if not (Path(db) / f"{name}.{annotator}").is_file():
             continue
-        ann = wfdb.rdann(str(Path(db) / name), annotator)
+        with quiet_wfdb():
+            ann = wfdb.rdann(str(Path(db) / name), annotator)
         if np.isin(np.asarray(ann.symbol), [PACED_SYMBOL]).any():
             paced.append(name)
     return paced

@@ -4,6 +4,7 @@ saved model, through the same post-processing and writer as ECG5000."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -42,13 +43,14 @@ def test_training_on_a_recording_writes_every_file_and_survives_an_unmatched_bea
     assert results["test/auroc"] >= 0.99
     beats = pd.read_csv(run / "beats.csv")
     assert {"time", "sample", "prematurity", "shape", "score", "flag", "type", "aami"} <= set(beats)
+    assert {"qrs_distance", "irregularity", "qrs_part", "qrs_excess"} <= set(beats)
     assert (beats["label"] == -1).sum() == 1
-    assert set(beats.loc[beats["flag"] == 1, "type"]) <= {"V", "S"}
+    assert set(beats.loc[beats["flag"] == 1, "type"]) <= {"V", "S", "Q"}
     assert {"roc.png", "pr.png", "strips.png", "scores_over_time.png"} <= {
         p.name for p in (run / "plots").iterdir()
     }
     assert results["threshold_rule"] == "the largest of the normal train scores"
-    assert results["score_terms"] == ["shape CDF + prematurity / 0.1"]
+    assert results["score_terms"] == ["shape CDF + prematurity / 0.1 + max(0, QRS part - 3) / 5"]
 
 
 def test_ventricular_beats_are_typed_and_counted_as_ec57_does(sim_run):
@@ -159,8 +161,11 @@ def test_detection_does_not_depend_on_the_sampling_rate(patient_100):
 
 
 @pytest.mark.slow
-def test_detect_takes_wfdb_objects_and_fixed_thresholds(patient_100):
+def test_detect_takes_wfdb_objects_and_fixed_thresholds(patient_100, caplog, monkeypatch):
     from ecg_anomaly import load_detector
+
+    for name in ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero"):
+        monkeypatch.setattr(logging.getLogger(name), "filters", [])  # as in a fresh process
 
     run, _, record = patient_100
     detector = load_detector(run / "checkpoints" / "model.ckpt")
@@ -174,6 +179,7 @@ def test_detect_takes_wfdb_objects_and_fixed_thresholds(patient_100):
     given = detector.detect(wfdb.rdrecord(str(record)), threshold=2.5)
     assert given.metrics["threshold"] == 2.5
     assert given.metrics["threshold_rule"] == "the fixed value 2.5"
+    assert not [r for r in caplog.records if "GPU available" in r.getMessage()]  # no banners
 
 
 @pytest.mark.slow

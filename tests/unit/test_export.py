@@ -22,7 +22,7 @@ from ecg_anomaly import load_detector
 from ecg_anomaly.errors import ConfigError
 from ecg_anomaly.export import main as export_main
 from ecg_anomaly.export.files import FORMATS, export_detector
-from ecg_anomaly.export.graph import ExportedDetector, TimingScore
+from ecg_anomaly.export.graph import ExportedDetector, TimingScore, exportable_term
 from ecg_anomaly.models import (
     ContractiveAutoencoder,
     ConvAutoencoder,
@@ -144,6 +144,22 @@ def test_the_timing_graph_with_one_reference_beat_uses_a_spread_of_one():
     got = TimingScore(term.reference, term.scale)(shape, early)
     np.testing.assert_array_equal(got.numpy(), term(shape, {"prematurity": early})[0].numpy())
     np.testing.assert_allclose(got.numpy(), [0.0, 1.0, 3.0])
+
+
+def test_the_timing_graph_adds_the_qrs_excess_as_the_term_does():
+    term = TimingTerm(scale=0.1, qrs_spread=2.0, qrs_onset=1.0, qrs_scale=2.0)
+    qrs_train = torch.tensor([0.1, 0.2, 0.3, 0.4, 0.5], dtype=torch.float64)  # median 0.3
+    term.fit(torch.tensor([0.1, 0.2, 0.3, 0.4, 0.5]), {"qrs_distance": qrs_train})
+    shape = torch.tensor([0.3, 0.3, 0.3, 0.3])
+    early = torch.zeros(4, dtype=torch.float64)
+    unit = 2.0 * 0.14826  # qrs_spread x robust SD
+    qrs = torch.tensor([0.3, 0.3 + unit, 0.3 + 5 * unit, float("nan")], dtype=torch.float64)
+    want, _ = term(shape, {"prematurity": early, "qrs_distance": qrs})
+    graph = exportable_term(term)
+    got = graph(shape, early, qrs)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    # CDF of 0.3: 3/5; QRS parts 0, 1, 5, NaN: excess over 1 in units of 2 -> 0, 0, 2, 0
+    np.testing.assert_allclose(got.numpy(), [0.6, 0.6, 2.6, 0.6])
 
 
 def test_the_decision_is_taken_in_float64_as_scores_csv_takes_it():

@@ -67,3 +67,80 @@ def test_post_processor_with_timing_survives_a_state_dict_round_trip():
     final = fresh.apply_split(test)
     np.testing.assert_allclose(final.scores, [0.5 + 3.0, 1.0 + 2.0 / 1.5])
     assert fresh.flag(final.scores).tolist() == [1, 1]
+
+
+def test_the_qrs_part_against_the_training_beats_distances_by_hand():
+    term = TimingTerm(scale=0.1, qrs_spread=2.0)
+    train = {"qrs_distance": torch.tensor([0.1, 0.2, 0.3, 0.4, 0.5], dtype=torch.float64)}
+    term.fit(torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0]), train)
+    # median 0.3; absolute deviations 0.2 0.1 0 0.1 0.2 -> MAD 0.1 -> robust SD 0.14826
+    torch.testing.assert_close(
+        term.qrs_reference, torch.tensor([0.3, 0.14826], dtype=torch.float64)
+    )
+    d = torch.tensor([0.3, 0.3 + 2 * 0.14826, 0.3 + 4 * 0.14826], dtype=torch.float64)
+    score, parts = term(
+        torch.tensor([1.0, 1.0, 1.0]), {"prematurity": torch.zeros(3), "qrs_distance": d}
+    )
+    np.testing.assert_allclose(parts["qrs_part"].numpy(), [0.0, 1.0, 2.0])
+    np.testing.assert_allclose(score.numpy(), [0.2, 0.2, 0.2])  # the QRS part is not scored
+
+
+def test_identical_training_qrs_get_the_smallest_spread():
+    term = TimingTerm()
+    term.fit(torch.ones(4), {"qrs_distance": torch.zeros(4, dtype=torch.float64)})
+    assert term.qrs_reference.tolist() == [0.0, 0.01]  # MIN_QRS_SCALE
+    _, parts = term(
+        torch.ones(1), {"prematurity": torch.zeros(1), "qrs_distance": torch.tensor([0.06])}
+    )
+    assert parts["qrs_part"].item() == pytest.approx(1.0)  # 6 x 0.01
+
+
+def test_flagged_beats_are_typed_by_their_qrs_where_they_have_one():
+    flags = np.array([1, 1, 1, 1, 0, 1])
+    shape = np.array([2.0, 0.1, 2.0, 0.1, 2.0, 0.5])
+    qrs = np.array([0.5, 1.5, np.nan, np.nan, 3.0, 1.0])
+    # a normal QRS despite a strange shape (a premature beat's window) -> S; a strange QRS -> V;
+    # no QRS part -> by the shape part; not flagged -> 0; qrs part exactly 1 -> V
+    assert beat_types(flags, shape, qrs).tolist() == [2, 1, 1, 2, 0, 1]
+
+
+def test_a_timing_term_saved_without_a_qrs_reference_loads_and_types_by_shape():
+    post = PostProcessor(PercentileThreshold(100.0), terms=[TimingTerm(0.1)])
+    train = SplitScores("train", np.array([1.0, 2.0, 3.0, 4.0]),
+                        extras={"prematurity": np.zeros(4)})  # fmt: skip
+    post.fit({"train": train}, labels_known=False)
+    state = post.state_dict()
+    del state["terms.timing.qrs_reference"]  # as saved before the QRS typing
+    fresh = PostProcessor()
+    fresh.load_state_dict(state)
+    assert fresh.terms["timing"].qrs_reference.numel() == 0
+    extras = {"prematurity": np.zeros(1), "qrs_distance": np.array([9.0])}
+    test = SplitScores("test", np.array([6.0]), extras=extras)
+    final = fresh.apply_split(test)
+    assert "qrs_part" not in final.extras  # nothing to compare the distance with
+    assert fresh.columns(fresh.evaluate(final))["type"].tolist() == ["V"]  # shape part 2.33
+
+
+def test_a_normal_qrs_flagged_in_an_irregular_rhythm_is_not_typed():
+    flags = np.array([1, 1, 1, 1, 0])
+    shape = np.zeros(5)
+    qrs = np.array([0.2, 0.2, 2.0, 0.2, 0.2])
+    irregularity = np.array([0.03, 0.25, 0.25, 0.1, 0.25])
+    # regular -> S; fibrillation-like (0.25) -> Q (3), but a strange QRS stays V; 0.1 -> Q
+    assert beat_types(flags, shape, qrs, irregularity).tolist() == [2, 3, 1, 3, 0]
+    assert beat_types(flags, shape, qrs, irregularity, irregular=None).tolist() == [2, 2, 1, 2, 0]
+    # Q flags count in neither VEB nor SVEB
+    n = counts(np.array([1, 2, 3, 1, 1]), beat_types(flags, shape, qrs, irregularity))
+    assert (n["sveb/tp"], n["sveb/fn"], n["sveb/fp"]) == (0, 1, 1)
+    assert (n["veb/tp"], n["veb/fp"]) == (1, 0)
+
+
+def test_the_term_types_from_the_split_and_writes_q():
+    term = TimingTerm(qrs_spread=1.0)
+    term.fit(torch.tensor([1.0, 2.0, 3.0]), {"qrs_distance": torch.tensor([0.0, 0.1, 0.2])})
+    extras = {"prematurity": np.array([0.3, 0.3]), "qrs_distance": np.array([0.1, 0.1]),
+              "irregularity": np.array([0.02, 0.3])}  # fmt: skip
+    split = SplitScores("test", np.array([2.0, 2.0]), classes=np.array([2, 1]), extras=extras)
+    final = PostProcessor(terms=[term]).apply_split(split)
+    assert term.columns(final, np.array([1, 1]))["type"].tolist() == ["S", "Q"]
+    assert term.metrics(final, np.array([1, 1]))["sveb/tp"] == 1
