@@ -167,7 +167,8 @@ def document(s: Mapping[str, Any], rows: Any, xqrs: Mapping[str, Any] | None, fi
         "own model on its first minutes with no label (by default on the dominant beats of that "
         "span) and is tested on the rest. Gross figures: counts summed over records, rates from "
         "the sums. "
-        "A flagged beat is typed V when its shape lies beyond every training beat's, else S "
+        "A flagged beat is typed V when its QRS (R +- 60 ms) lies far from the training beats' "
+        "median QRS, else S, or Q (abnormal, untyped) when it comes in an irregular rhythm "
         "(ecg_anomaly/recordings/timing.py); EC57 counts (ecg_anomaly/recordings/ec57.py): VEB "
         "false positives exclude F and Q beats, SVEB false positives exclude Q beats.",
         "",
