@@ -158,7 +158,7 @@ class RecordingDataModule(BeatsDataModule):
             beats = extract_beats(recording, seq_len=self.seq_len_wanted, window=self.window)
             detect += beats.detect_seconds
             log.info(
-                "%s: read %s of %s at %g Hz in %.1f s; found and cut %d beats in %.1f s",
+                "%s: read %s of channel %s at %g Hz in %.1f s; found and cut %d beats in %.1f s",
                 Path(path).name, clock(recording.duration_s), recording.channel, recording.fs,
                 took, len(beats), time.perf_counter() - reading - took,
             )  # fmt: skip
@@ -168,7 +168,9 @@ class RecordingDataModule(BeatsDataModule):
             frame["irregularity"] = rr_irregularity(beats.rr_prev)
             parts.append(frame)
             xs.append(beats.x)
-            self.warnings += [f"{Path(path).name}: {w}" for w in beats.warnings]
+            for warning in beats.warnings:  # in the console and the log now, metrics.json later
+                self.warnings.append(f"{Path(path).name}: {warning}")
+                log.warning(self.warnings[-1])
             if beats.detection is not None:
                 detection.append(beats.detection)
             if not self._view:

@@ -45,7 +45,7 @@ def test_a_finished_folder_is_kept_and_an_overwrite_leaves_nothing_stale(
     assert (out / "report.md").is_file() and (out / "plots").is_dir()
     # progress: what was read, found, scored and written, with counts and times
     log = (out / "detect.log").read_text()
-    assert "sim: read 0:03:00 of MLII at 250 Hz" in log and "found and cut" in log
+    assert "sim: read 0:03:00 of channel MLII at 250 Hz" in log and "found and cut" in log
     assert "Scored " in log and "Wrote beats.csv" in log
     # beats.csv lists every detected beat: it reproduces the detection's counts
     metrics = json.loads((out / "metrics.json").read_text())
@@ -103,6 +103,17 @@ def test_annotations_of_another_recording_are_flagged(ckpt, sim_record, tmp_path
     assert detect(ckpt, tmp_path / "mixed", out) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert any("annotations do not match this recording" in w for w in metrics["warnings"])
+    assert "annotations do not match this recording" in (out / "detect.log").read_text()
+
+
+def test_noise_is_said_to_hold_no_plausible_heartbeat_in_the_log_and_metrics(ckpt, tmp_path):
+    np.save(tmp_path / "noise.npy", np.random.default_rng(0).normal(size=250 * 60))
+    out = tmp_path / "run"
+    assert detect(ckpt, tmp_path / "noise.npy", out, "fs=250") == 0
+    said = "noise.npy: no plausible heartbeat"
+    warnings = json.loads((out / "metrics.json").read_text())["warnings"]
+    assert any(w.startswith(said) for w in warnings)
+    assert said in (out / "detect.log").read_text()  # and so on the console
 
 
 def test_a_bad_sampling_rate_is_one_paragraph(ckpt, tmp_path, capfd):
