@@ -326,30 +326,27 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for model in args.models:
             save_splits(MODELS[model]["experiment"], args.data, Path(tmp) / f"{model}.npz")
-        for machine in args.machine:
+        for model, machine in ((m, s) for m in args.models for s in args.machine):
             if machine == "idle" and args.wait_idle:
                 print(f"load before the idle lines: {wait_for_quiet(args.wait_idle, 90):.2f}")
             spin = spinner() if machine == "busy" else None
             try:
-                for model, threads in ((m, t) for m in args.models for t in args.threads):
-                    for i in range(args.repeat):
-                        tag = f"{machine}-{model}-{threads}-{i}"
-                        sides = {}
-                        # alternate which side goes first, so drift favours neither
-                        order = ("keras", "ours") if i % 2 == 0 else ("ours", "keras")
-                        for side in order:
-                            if side == "keras":
-                                arrays = Path(tmp) / f"{model}.npz"
-                                out = Path(tmp) / f"{tag}-keras.json"
-                                sides["keras"] = run_keras(model, args, threads, arrays, out)
-                            else:
-                                sides["ours"] = run_ours(model, args, threads, Path(tmp) / tag)
-                        row = {"model": model, "machine": machine, "threads": threads,
-                               "keras": sides["keras"][0], "ours": sides["ours"][0],
-                               "others": max(sides["keras"][1], sides["ours"][1]),
-                               "load": os.getloadavg()[0]}  # fmt: skip
-                        rows.append(row)
-                        print(json.dumps(row), flush=True)
+                for threads, i in ((t, i) for t in args.threads for i in range(args.repeat)):
+                    tag = f"{machine}-{model}-{threads}-{i}"
+                    sides = {}
+                    # alternate which side goes first, so drift favours neither
+                    for side in ("keras", "ours") if i % 2 == 0 else ("ours", "keras"):
+                        if side == "keras":
+                            arrays, out = Path(tmp) / f"{model}.npz", Path(tmp) / f"{tag}-k.json"
+                            sides["keras"] = run_keras(model, args, threads, arrays, out)
+                        else:
+                            sides["ours"] = run_ours(model, args, threads, Path(tmp) / tag)
+                    row = {"model": model, "machine": machine, "threads": threads,
+                           "keras": sides["keras"][0], "ours": sides["ours"][0],
+                           "others": max(sides["keras"][1], sides["ours"][1]),
+                           "load": os.getloadavg()[0]}  # fmt: skip
+                    rows.append(row)
+                    print(json.dumps(row), flush=True)
             finally:
                 if spin is not None:
                     spin.terminate()
