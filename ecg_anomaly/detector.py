@@ -258,6 +258,15 @@ class Detector:
             torch.save(ckpt, tmp)
         return path
 
+    def export(self, path: str | os.PathLike, format: str = "onnx") -> Path:
+        """Write the detector as one graph for other runtimes (``onnx`` or ``torch``).
+
+        See :func:`ecg_anomaly.export.export_detector` and ``docs/export.md``.
+        """
+        from ecg_anomaly.export.files import export_detector
+
+        return export_detector(self._fitted(), path, format).path
+
     def __repr__(self) -> str:
         if self.model is None:
             return f"Detector(experiment={self.experiment!r}, not fitted)"

@@ -74,7 +74,8 @@ def run_results(
     if model.history:
         last = model.history[-1]
         results["epochs"] = int(last["epoch"]) + 1
-        results |= {k: v for k, v in last.items() if k != "epoch"}
+        # the last epoch's losses; a plot-only curve (LossCurve) is not a result
+        results |= {k: v for k, v in last.items() if k != "epoch" and not k.startswith("curve/")}
     results |= {f"data/{k}": v for k, v in data.items()}
     return results | dict(info)
 
@@ -142,6 +143,7 @@ def write_results(
     latent: str | None = "pca",
     table_name: str | None = None,
     title: str = "",
+    notebook: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Write everything a tested model's evaluation gives, and print its table.
 
@@ -157,6 +159,7 @@ def write_results(
         table_name: The per-beat file (default: the data module's ``table_name``, else
             ``scores.csv``); a path outside the run folder is allowed (predict's ``output``).
         title: Experiment, model and seed, for the report's and the figures' titles.
+        notebook: The recipe's notebook figures to draw too (``notebook_figures``).
 
     Returns:
         The flat results written to ``metrics.json``.
@@ -189,8 +192,10 @@ def write_results(
             title=title,
             files=FILES,
             table_name=Path(name).name,
+            notebook=notebook,
         )
         log.info("Report written to %s", report_path)
+    results["time/write_seconds"] = time.perf_counter() - started  # all but metrics.json
     write_json(out_dir / "metrics.json", results)
     log.info("Wrote %s (%d beats), metrics.json%s in %.1f s", name, len(table),
              ", report.md and plots" if report else "", time.perf_counter() - started)  # fmt: skip

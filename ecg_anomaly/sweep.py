@@ -109,7 +109,12 @@ def collect_jobs(sweep_dir: str | Path) -> list[dict[str, Any]]:
         if name == "." or name.startswith(".submitit"):
             continue
         overrides_file = job_dir / ".hydra" / "overrides.yaml"
-        overrides = list(OmegaConf.load(overrides_file)) if overrides_file.is_file() else []
+        # as written: an override may hold an interpolation of a job's key (data.record=${record})
+        overrides = (
+            OmegaConf.to_container(OmegaConf.load(overrides_file), resolve=False)
+            if overrides_file.is_file()
+            else []
+        )
         metrics, failure = _read_json(job_dir / METRICS_FILE), _read_json(job_dir / FAILURE_FILE)
         record = {"job": name, "overrides": overrides, "error": None, "metrics": {}}
         if metrics is not None:

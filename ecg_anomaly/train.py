@@ -106,26 +106,33 @@ def _fit_and_test(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> dict[
         from ecg_anomaly.checkpoints import read_checkpoint
 
         read_checkpoint(cfg.ckpt_path, "ckpt_path")  # refuse a bad or unsafe one before work
-    datamodule, model, trainer = build(cfg)
     started = time.perf_counter()
+    datamodule, model, trainer = build(cfg)
+    seconds = {"build": time.perf_counter() - started}
     # checkpoints hold tensors and plain values only: load them without unpickling code
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=True)
-    fit_seconds = time.perf_counter() - started
+    seconds["fit"] = time.perf_counter() - started - seconds["build"]
     trainer.save_checkpoint(out_dir / "checkpoints" / "model.ckpt", weights_only=False)
+    testing = time.perf_counter()
     trainer.test(model, datamodule=datamodule, verbose=False)
+    seconds["test"] = time.perf_counter() - testing
+    # the data module's own stages (a recording's read, detect, cut), part of build
+    seconds |= getattr(datamodule, "seconds", {})
     info = {
         "seed": cfg.seed,
         "experiment": cfg.get("name"),
         "checkpoint": str(out_dir / "checkpoints" / "model.ckpt"),
         "overrides": overrides,
-        "time/fit_seconds": fit_seconds,
+        **{f"time/{stage}_seconds": s for stage, s in seconds.items()},
     }
     if not trainer.is_global_zero:
         return run_results(model, datamodule, info)
     log_final_hyperparams(trainer, cfg, model.evaluations)
     title = " · ".join(p for p in (cfg.get("name"), type(model).__name__, f"seed {cfg.seed}") if p)
+    notebook = list(cfg.get("notebook_figures") or [])
     return write_results(out_dir, model, datamodule, info=info, report=bool(cfg.report),
-                         formats=list(cfg.formats), latent=cfg.latent, title=title)  # fmt: skip
+                         formats=list(cfg.formats), latent=cfg.latent, title=title,
+                         notebook=notebook)  # fmt: skip
 
 
 register_search_path_plugin()  # $ECG_ANOMALY_CONFIG_DIR, whatever the install

@@ -1,6 +1,7 @@
-"""Lightning callbacks: the best weights restored, checkpoints to resume from."""
+"""Lightning callbacks: the best weights restored, checkpoints to resume from, loss curves."""
 
 from ecg_anomaly.callbacks.checkpoint import ResumeCheckpoint
+from ecg_anomaly.callbacks.loss_curve import LossCurve
 from ecg_anomaly.callbacks.restore_best import RestoreBestWeights
 
-__all__ = ["RestoreBestWeights", "ResumeCheckpoint"]
+__all__ = ["LossCurve", "RestoreBestWeights", "ResumeCheckpoint"]

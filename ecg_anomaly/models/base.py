@@ -140,8 +140,8 @@ class AnomalyModel(L.LightningModule):
     def processed_batch(self, batch: torch.Tensor | Mapping[str, torch.Tensor]) -> dict[str, Any]:
         """Final scores of a batch (post-processing applied) and ``flags`` where fitted."""
         out = self.post.apply(self.score_batch(batch))
-        if self.post.fitted:
-            out["flags"] = self.post.flag(out["scores"])
+        if self.post.fitted:  # decided in float64, as evaluate() and the files decide
+            out["flags"] = self.post.flag(out["scores"].double())
         return out
 
     # -- post-processing and evaluation, run from the Lightning hooks ----------------------
@@ -216,6 +216,20 @@ class AnomalyModel(L.LightningModule):
     def predict_step(self, batch: Any, batch_idx: int) -> dict[str, torch.Tensor]:
         return self.processed_batch(batch)
 
+    def to_onnx(self, file_path: Any = None, input_sample: Any = None, **kwargs: Any) -> Any:
+        """Write the whole detector (raw beats in, scores and flags out), not ``forward``.
+
+        See :func:`ecg_anomaly.export.export_detector` (``ecg-anomaly-export``); the inputs are
+        fixed (``input_sample`` is ignored), ``kwargs`` are ``check`` and ``opset``.
+        """
+        from ecg_anomaly.export.files import export_detector
+
+        return export_detector(self, file_path, "onnx", **kwargs)
+
+    def to_torchscript(self, *args: Any, **kwargs: Any) -> Any:
+        msg = "TorchScript is not supported: use ecg-anomaly-export format=torch (torch.export)"
+        raise NotImplementedError(msg)
+
     # -- training --------------------------------------------------------------------------
 
     def training_step(self, batch: Mapping[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
@@ -242,7 +256,7 @@ class AnomalyModel(L.LightningModule):
             self.log_dict(means, on_step=False, on_epoch=True, prog_bar=False, sync_dist=True)
         metrics = self.trainer.callback_metrics
         row = {"epoch": float(self.current_epoch)} | {k: float(v) for k, v in means.items()}
-        row |= {k: float(v) for k, v in metrics.items() if k.startswith("val/")}
+        row |= {k: float(v) for k, v in metrics.items() if k.startswith(("val/", "curve/"))}
         self.history.append(row)
 
     def learning_warnings(self) -> list[str]:

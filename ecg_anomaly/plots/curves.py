@@ -24,16 +24,23 @@ def plot_loss_curves(history: dict[str, tuple[np.ndarray, np.ndarray]]) -> Any |
     if not history:
         return None
     fig, ax = new_figure()
-    for stage, style in (("train", "o-"), ("val", "s--")):
+    names = {
+        "train": "training loss",
+        "val": "validation loss",
+        "curve": "loss on the test beats (the notebook's validation_data; plot only)",
+    }
+    for stage, style in (("train", "o-"), ("val", "s--"), ("curve", "^:")):
         if stage in history:
             epochs, losses = history[stage]
-            label = "training loss" if stage == "train" else "validation loss"
-            ax.plot(epochs, losses, style, ms=3, label=label)
-    ax.set_title("Training and validation loss" if "val" in history else "Training loss")
+            ax.plot(epochs, losses, style, ms=3, label=names[stage])
+    if "val" in history:
+        ax.set_title("Training and validation loss")
+    else:
+        ax.set_title("Training loss" + (" and the test beats' loss" if "curve" in history else ""))
     ax.set_xlabel("epoch (0-based)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("loss")
-    ax.legend()
+    ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
     return fig
 

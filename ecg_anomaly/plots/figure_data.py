@@ -63,6 +63,8 @@ class FigureData:
         recording: The recording behind the beats (recordings only).
         latent: Projection of the latent plot.
         seed: Seed of the latent projection.
+        notebook: The recipe's notebook figures to draw too (``notebook_figures``).
+        all_labels: Labels of every beat of the source (the Kaggle notebook's class pie).
     """
 
     evaluation: Evaluation
@@ -77,3 +79,5 @@ class FigureData:
     recording: RecordingView | None = None
     latent: str | None = "pca"
     seed: int = 0
+    notebook: list[str] = field(default_factory=list)
+    all_labels: np.ndarray | None = None

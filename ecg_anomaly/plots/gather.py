@@ -9,6 +9,7 @@ arrays only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -21,9 +22,12 @@ from ecg_anomaly.plots.figure_data import Examples, FigureData
 
 
 def loss_history(rows: list[dict[str, float]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """``{"train": (epochs, losses), "val": (...)}`` from a model's history (0-based epochs)."""
+    """``{"train": (epochs, losses), "val": ..., "curve": ...}`` of a model's history.
+
+    Epochs are 0-based; ``curve`` is :class:`~ecg_anomaly.callbacks.LossCurve`'s plot-only loss.
+    """
     out = {}
-    for stage in ("train", "val"):
+    for stage in ("train", "val", "curve"):
         key = f"{stage}/loss"
         kept = [(row["epoch"], row[key]) for row in rows if key in row]
         if kept:
@@ -54,6 +58,7 @@ def gather_figure_data(
     latent: str | None = "pca",
     max_latent_points: int = 2000,
     seed: int = 0,
+    notebook: Sequence[str] = (),
 ) -> FigureData:
     """The :class:`FigureData` of one evaluated split.
 
@@ -65,11 +70,17 @@ def gather_figure_data(
         latent: Projection of the latent plot (None: no latent codes gathered).
         max_latent_points: Beats in the latent plot at most.
         seed: Seed of the latent plot's subsample and projection.
+        notebook: The recipe's notebook figures to draw too
+            (:data:`~ecg_anomaly.plots.notebooks.NOTEBOOK_FIGURES`).
     """
     was_training = model.training
     model.eval()
     try:
-        return _gather(model, datamodule, main, latent, max_latent_points, seed)
+        data = _gather(model, datamodule, main, latent, max_latent_points, seed)
+        data.notebook = list(notebook)
+        if "class_pie" in data.notebook and hasattr(datamodule, "split"):
+            data.all_labels = datamodule.split("all")[1].cpu().numpy()
+        return data
     finally:
         model.train(was_training)
 

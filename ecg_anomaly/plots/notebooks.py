@@ -241,3 +241,44 @@ def plot_cnn_curves(errors: np.ndarray, labels: np.ndarray) -> Any:
         fontsize="small",
     )
     return fig
+
+
+#: The notebook figures a recipe can ask for (``notebook_figures`` in its experiment file).
+NOTEBOOK_FIGURES = {
+    "history": "Training and validation loss, as the notebook draws them",
+    "class_pie": "The two classes' shares (the Kaggle notebook's pie)",
+    "umap_points": "UMAP of the test beats' codes (the Kaggle notebook's, for its second model)",
+    "cnn_curves": "PR and ROC curves of the sigmoid of the z-scored error, normal positive",
+}
+
+
+def draw_notebook_figures(data: Any, names: Sequence[str]) -> dict[str, Any]:
+    """The notebook figures of :data:`NOTEBOOK_FIGURES` that the data allow, by name.
+
+    Args:
+        data: The run's :class:`~ecg_anomaly.plots.figure_data.FigureData`.
+        names: The figures the recipe asks for.
+
+    Raises:
+        ValueError: A name that is no notebook figure.
+    """
+    unknown = sorted(set(names) - set(NOTEBOOK_FIGURES))
+    if unknown:
+        msg = f"notebook_figures: unknown {unknown}; choose from {sorted(NOTEBOOK_FIGURES)}"
+        raise ValueError(msg)
+    s = data.evaluation.scores.labelled()
+    out: dict[str, Any] = {}
+    history = data.loss_history
+    if "history" in names and "train" in history:
+        other = history.get("curve", history.get("val"))
+        out["history"] = plot_history(history["train"][1], None if other is None else other[1])
+    if "class_pie" in names and data.all_labels is not None:
+        out["class_pie"] = plot_class_pie(data.all_labels)
+    if "umap_points" in names and data.codes is not None and data.latent == "umap":
+        from ecg_anomaly.plots.latent import project_2d
+
+        embedding = project_2d(data.codes, "umap", data.seed)
+        out["umap_points"] = plot_umap_points(embedding, data.code_labels)
+    if "cnn_curves" in names and s.labels is not None and s.both_classes:
+        out["cnn_curves"] = plot_cnn_curves(s.scores, s.labels)
+    return out

@@ -13,6 +13,7 @@ import numpy as np
 from ecg_anomaly.anomaly.evaluation import DECIDING, Evaluation
 from ecg_anomaly.data.labels import ABNORMAL, NORMAL
 from ecg_anomaly.plots.figure_data import FigureData
+from ecg_anomaly.plots.notebooks import NOTEBOOK_FIGURES, draw_notebook_figures
 from ecg_anomaly.utils.results import atomic_path
 
 #: Title of each figure in ``report.md``, in order; the file is ``plots/<key>.<format>``.
@@ -34,6 +35,8 @@ PLOT_TITLES = {
     "pr": "Precision-recall curve",
     "latent": "Latent space",
 }
+#: The notebook figures follow the run's own (their titles: ``NOTEBOOK_FIGURES``).
+PLOT_TITLES |= {f"notebook_{k}": f"Notebook: {v}" for k, v in NOTEBOOK_FIGURES.items()}
 
 
 def _recording_figures(data: FigureData, strip_seconds: float) -> dict[str, Any]:
@@ -125,6 +128,8 @@ def draw_figures(
         )
     if data.latent and data.codes is not None and data.code_labels is not None:
         figures["latent"] = plots.plot_latent(data.codes, data.code_labels, data.latent, data.seed)
+    drawn = draw_notebook_figures(data, data.notebook)
+    figures |= {f"notebook_{k}": fig for k, fig in drawn.items()}
     plot_dir = Path(plot_dir)
     return {
         key: plots.save(figures[key], plot_dir / key, formats, title)
@@ -236,14 +241,14 @@ def write_report(
     title: str = "",
     files: Mapping[str, str] = (),
     table_name: str = "scores.csv",
+    notebook: Sequence[str] = (),
 ) -> Path:
     """Draw the figures of a tested model's main evaluation and write ``report.md``."""
     from ecg_anomaly.plots.gather import gather_figure_data
 
     main = next(iter(model.evaluations.values()))
-    data = gather_figure_data(
-        model, datamodule, main, latent=latent, seed=int(results.get("seed") or 0)
-    )
+    data = gather_figure_data(model, datamodule, main, latent=latent,
+                              seed=int(results.get("seed") or 0), notebook=notebook)  # fmt: skip
     figures = draw_figures(data, out_dir / "plots", formats, title)
     source = Path(str(results.get("data/path") or results.get("data/record") or "the data")).name
     shown = {k: v for k, v in dict(files).items() if k in ("metrics.json", table_name)}

@@ -127,6 +127,8 @@ class RecordingDataModule(BeatsDataModule):
         self.table: Any = None
         self.detection: dict[str, float] = {}
         self.polarity = 1
+        #: Seconds of the set-up's stages, over every record: read, detect (find beats), cut.
+        self.seconds: dict[str, float] = {}
         self._view: dict[str, Any] = {}
 
     def setup(self, stage: str | None = None) -> None:
@@ -138,17 +140,20 @@ class RecordingDataModule(BeatsDataModule):
         from ecg_anomaly.recordings import extract_beats, read_recording
 
         parts, xs, detection = [], [], []
+        started, read, detect = time.perf_counter(), 0.0, 0.0
         for i, path in enumerate(self.records):
-            started = time.perf_counter()
+            reading = time.perf_counter()
             recording = self._in_memory.get(i) or read_recording(
                 path, fs=self.fs, channel=self.channel
             )
-            read = time.perf_counter()
+            took = time.perf_counter() - reading
+            read += took
             beats = extract_beats(recording, seq_len=self.seq_len_wanted, window=self.window)
+            detect += beats.detect_seconds
             log.info(
                 "%s: read %s of %s at %g Hz in %.1f s; found and cut %d beats in %.1f s",
                 Path(path).name, clock(recording.duration_s), recording.channel, recording.fs,
-                read - started, len(beats), time.perf_counter() - read,
+                took, len(beats), time.perf_counter() - reading - took,
             )  # fmt: skip
             frame = beats.to_frame().assign(record=Path(path).name)
             frame["part"] = self._parts(beats)
@@ -192,6 +197,9 @@ class RecordingDataModule(BeatsDataModule):
             features,
             scorable=table["whole"].to_numpy(),
         )
+        # the rest of the set-up (cutting, features, annotations, training beats, normalising)
+        cut = time.perf_counter() - started - read - detect
+        self.seconds = {"read": read, "detect": detect, "cut": cut}
 
     def _check_sizes(self, rows: dict[str, np.ndarray]) -> None:
         if self.train_minutes > 0 and len(rows["train"]) < 10:
@@ -219,7 +227,9 @@ class RecordingDataModule(BeatsDataModule):
         part[~beats.whole] = ""  # at the recording's very ends: listed, not scored
         span = part == "span"
         if self.training_beats == "dominant":
-            chosen = select_training_beats(beats.qrs[span], beats.prematurity[span])
+            chosen = select_training_beats(
+                beats.qrs[span], rr_prev=beats.rr_prev[span], rr_next=beats.rr_next[span]
+            )
         elif self.training_beats == "annotated":
             chosen = beats.label[span] == 0
         else:

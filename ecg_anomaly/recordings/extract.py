@@ -15,6 +15,7 @@ Examples:
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +63,7 @@ class RecordingBeats:
         detection: Detection accuracy against the annotations' beats (None without annotations).
         warnings: What the results should say about the recording (annotations that do not
             match it, no plausible heartbeat), in plain words.
+        detect_seconds: Seconds spent finding the beats (the rest of the call cuts them).
     """
 
     x: np.ndarray = field(repr=False)
@@ -81,6 +83,7 @@ class RecordingBeats:
     n_detected: int
     detection: BeatMatch | None = None
     warnings: tuple[str, ...] = ()
+    detect_seconds: float = 0.0
 
     def __len__(self) -> int:
         return len(self.x)
@@ -100,6 +103,7 @@ class RecordingBeats:
             n_detected=self.n_detected,
             detection=self.detection,
             warnings=self.warnings,
+            detect_seconds=self.detect_seconds,
         )
 
     def to_frame(self) -> Any:
@@ -151,7 +155,9 @@ def extract_beats(
         The :class:`RecordingBeats`.
     """
     fs = recording.fs
+    started = time.perf_counter()
     peaks = detect_peaks(recording.signal, fs, min_votes=min_votes)
+    detect_seconds = time.perf_counter() - started
     # every detected beat is listed (at the signal's ends too: beats.csv then holds every beat
     # the detection counts); one whose window leaves the signal is marked, and not scored
     cut = segment.cut_beats(
@@ -192,6 +198,7 @@ def extract_beats(
         n_detected=n,
         detection=detection,
         warnings=tuple(annotation_warnings(detection)),
+        detect_seconds=detect_seconds,
     )
 
 

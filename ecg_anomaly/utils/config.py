@@ -22,10 +22,12 @@ OmegaConf.register_new_resolver(
 
 
 def register_search_path_plugin() -> None:
-    """Register the ``$ECG_ANOMALY_CONFIG_DIR`` search-path plugin with Hydra by hand.
+    """Register ecg-anomaly's Hydra plugins by hand (config search path, ``one_check`` sweeper).
 
-    Hydra finds plugins by scanning the ``hydra_plugins`` namespace package, which an editable
-    install hides from that scan; registering it here works in every kind of install.
+    The search path adds the folders of ``$ECG_ANOMALY_CONFIG_DIR``; ``hydra/sweeper=one_check``
+    is the sweeper of the records benchmark. Hydra finds plugins by scanning the
+    ``hydra_plugins`` namespace package, which an editable install hides from that scan;
+    registering them here works in every kind of install.
     """
     try:
         from hydra.core.plugins import Plugins
@@ -33,9 +35,11 @@ def register_search_path_plugin() -> None:
         from hydra_plugins.ecg_anomaly_searchpath.ecg_anomaly_searchpath import (
             EcgAnomalySearchPathPlugin,
         )
+        from hydra_plugins.ecg_anomaly_sweeper.ecg_anomaly_sweeper import OneCheckSweeper
     except ImportError:  # the package's files incomplete: the plugin is then simply absent
         return
     Plugins.instance().register(EcgAnomalySearchPathPlugin)
+    Plugins.instance().register(OneCheckSweeper)  # hydra/sweeper=one_check (records benchmark)
 
 
 def config_dir() -> str:

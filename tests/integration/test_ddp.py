@@ -41,7 +41,7 @@ def test_ddp_on_two_cpu_processes_matches_one_process(make_cfg, tmp_path):
     ddp = json.loads((tmp_path / "ddp" / "metrics.json").read_text())
     log = (tmp_path / "ddp" / "train.log").read_text()
     assert "GLOBAL_RANK: 1" in log  # both ranks log into the run's train.log
-    assert log.count("Fitted MeanStdThreshold") == 1  # said once, by rank 0
+    assert log.count("[INFO] - Fitted threshold") == 1  # said once, by rank 0
     assert "sync_dist" not in proc.stdout + proc.stderr + log  # no per-rank warning noise
 
     assert ddp["test/tp"] + ddp["test/tn"] + ddp["test/fp"] + ddp["test/fn"] == 81

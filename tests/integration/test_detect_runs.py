@@ -43,6 +43,14 @@ def test_a_finished_folder_is_kept_and_an_overwrite_leaves_nothing_stale(
     out = tmp_path / "run"
     assert detect(ckpt, sim_record, out, "report=true") == 0
     assert (out / "report.md").is_file() and (out / "plots").is_dir()
+    # progress: what was read, found, scored and written, with counts and times
+    log = (out / "detect.log").read_text()
+    assert "sim: read 0:03:00 of MLII at 250 Hz" in log and "found and cut" in log
+    assert "Scored " in log and "Wrote beats.csv" in log
+    # beats.csv lists every detected beat: it reproduces the detection's counts
+    metrics = json.loads((out / "metrics.json").read_text())
+    beats = pd.read_csv(out / "beats.csv")
+    assert len(beats) == metrics["data/beats/tp"] + metrics["data/beats/fp"]
     first = (out / "beats.csv").read_bytes()
     # the same folder again: refused, the first results untouched
     assert detect(ckpt, sim_record, out) == 2

@@ -69,7 +69,7 @@ def kill_when_paused(proc: subprocess.Popen, marker: Path, sig: int) -> tuple[st
 
 def results(run: Path) -> dict:
     metrics = json.loads((run / "metrics.json").read_text())
-    return {k: v for k, v in metrics.items() if k not in RUN_SPECIFIC}
+    return {k: v for k, v in metrics.items() if k not in RUN_SPECIFIC and not k.startswith("time/")}
 
 
 KILLS = [

@@ -106,5 +106,5 @@ class ConvDecoder(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Codes ``(n, code_size)`` to beats ``(n, seq_len)``."""
-        h = self.linear(z).view(len(z), *self.start)
+        h = self.linear(z).unflatten(1, self.start)
         return self.net(h).squeeze(1)

@@ -148,3 +148,21 @@ def test_cnn_curves_take_normal_as_positive(tmp_path):
     roc_line = roc.get_lines()[0]
     assert roc_line.get_xdata()[0] == 0 and roc_line.get_ydata()[-1] == 1
     saved_png(fig, tmp_path / "cnn.png")
+
+
+def test_draw_notebook_figures_draws_what_the_data_allow_and_refuses_unknown_names():
+    from ecg_anomaly.anomaly.evaluation import evaluate
+    from ecg_anomaly.anomaly.scoring import SplitScores
+    from ecg_anomaly.plots.figure_data import FigureData
+    from ecg_anomaly.plots.notebooks import draw_notebook_figures
+
+    labels = np.array([0] * 30 + [1] * 20)
+    scores = np.random.default_rng(0).normal(size=50) + 2 * labels
+    data = FigureData(evaluation=evaluate(SplitScores("test", scores, labels), {"threshold": 1.0}))
+    data.loss_history = {"train": (np.arange(3), np.array([3.0, 2.0, 1.0]))}
+    data.all_labels = labels
+    drawn = draw_notebook_figures(data, ["history", "class_pie", "cnn_curves", "umap_points"])
+    # no codes gathered with latent=umap: no UMAP figure, the others are drawn
+    assert sorted(drawn) == ["class_pie", "cnn_curves", "history"]
+    with pytest.raises(ValueError, match="unknown"):
+        draw_notebook_figures(data, ["pie"])

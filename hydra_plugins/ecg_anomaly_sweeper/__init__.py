@@ -1,0 +1,1 @@
+"""Hydra sweeper plugin of ecg-anomaly: the basic sweeper, composing one job to check a sweep."""
