@@ -48,7 +48,7 @@ def test_every_entry_point_prepares_the_process_before_torch_is_imported():
             seen.append("torch" in sys.modules)
             prepare()
         cli.prepare_process = spy
-        for name in ("train", "eval", "predict", "detect"):
+        for name in ("train", "eval", "predict", "detect", "export"):
             sys.argv = ["ecg-anomaly-" + name, "--help"]
             try:
                 importlib.import_module("ecg_anomaly." + name).main()
@@ -57,7 +57,7 @@ def test_every_entry_point_prepares_the_process_before_torch_is_imported():
         print(seen, os.environ.get("OMP_WAIT_POLICY"))
         """
     )
-    assert out.strip().splitlines()[-1] == "[False, False, False, False] PASSIVE"
+    assert out.strip().splitlines()[-1] == "[False, False, False, False, False] PASSIVE"
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="glibc's allocator")
