@@ -18,6 +18,8 @@ same file with ``--keras-python`` (its top level imports nothing but the standar
     python scripts/keras_compare.py --keras-python /tmp/tf-venv/bin/python
     python scripts/keras_compare.py --keras-python /tmp/tf-venv/bin/python \
         --models lstm_classifier --threads 2 --machine busy --epochs 2
+    python scripts/keras_compare.py --keras-python /tmp/tf-venv/bin/python \
+        --model-epochs lstm_ae=3 cnn_ae=5   # the LSTM classifier in full, the others shorter
 
 The Keras models (the notebooks' code, with their normalisation on the same beats):
 
@@ -236,8 +238,8 @@ def run_ours(
         f"threads={threads}", "report=false", f"seed={args.seed}", f"data.path={args.data}",
         "data.download=false", "callbacks.progress_bar=null", f"hydra.run.dir={run_dir}",
     ]  # fmt: skip
-    if args.epochs:
-        cmd.append(f"trainer.max_epochs={args.epochs}")
+    if epochs_of(model, args):
+        cmd.append(f"trainer.max_epochs={epochs_of(model, args)}")
     env = os.environ | {"PYTHONPATH": str(ROOT)}
     metrics, others = measured(cmd, env, run_dir / "metrics.json")
     return {
@@ -250,15 +252,35 @@ def run_keras(model: str, args: argparse.Namespace, threads: int, arrays: Path, 
     """The Keras model in the TensorFlow environment."""
     cmd = [
         args.keras_python, __file__, "--keras-worker", model, "--threads", str(threads),
-        "--seed", str(args.seed), "--epochs", str(args.epochs or 20), "--arrays", str(arrays),
-        "--result", str(out),
+        "--seed", str(args.seed), "--epochs", str(epochs_of(model, args) or 20),
+        "--arrays", str(arrays), "--result", str(out),
     ]  # fmt: skip
     return measured(cmd, dict(os.environ), out)
+
+
+def epochs_of(model: str, args: argparse.Namespace) -> int | None:
+    """Epochs of both sides for ``model``: ``--model-epochs``, else ``--epochs``, else None."""
+    return args.model_epochs.get(model, args.epochs)
+
+
+def model_epochs(text: str) -> tuple[str, int]:
+    """``MODEL=N`` of ``--model-epochs`` as (model, N)."""
+    model, _, epochs = text.partition("=")
+    if model not in MODELS or not epochs.isdigit() or int(epochs) < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected MODEL=N with MODEL one of {', '.join(MODELS)} and N >= 1"
+        )
+    return model, int(epochs)
 
 
 def spinner() -> subprocess.Popen:
     """One low-priority process that keeps a core busy (the ``busy`` machine)."""
     return subprocess.Popen(["nice", "-n", "19", sys.executable, "-c", "while True: pass"])
+
+
+def load_average() -> str:
+    """The 1, 5 and 15-minute load averages of /proc/loadavg (the spinner counts as 1)."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def wait_for_quiet(limit: float, minutes: float) -> float:
@@ -272,8 +294,8 @@ def wait_for_quiet(limit: float, minutes: float) -> float:
 
 def table(rows: list[dict]) -> str:
     """Markdown: one line per model, machine and threads; medians over the repeats."""
-    head = "| model | machine | threads | Keras fit | ours fit | ours / Keras | Keras acc. | ours acc. | other cores busy |"  # noqa: E501
-    lines = [head, "|---|---|---|---|---|---|---|---|---|"]
+    head = "| model | epochs | machine | threads | Keras fit | ours fit | ours / Keras | Keras acc. | ours acc. | other cores busy |"  # noqa: E501
+    lines = [head, "|---|---|---|---|---|---|---|---|---|---|"]
     keys = dict.fromkeys((r["model"], r["machine"], r["threads"]) for r in rows)
     for key in keys:
         group = [r for r in rows if (r["model"], r["machine"], r["threads"]) == key]
@@ -285,7 +307,8 @@ def table(rows: list[dict]) -> str:
         accs = [", ".join(f"{r[s]['accuracy']:.3f}" for r in group) for s in ("keras", "ours")]
         others = max(r["others"] for r in group)
         lines.append(
-            f"| {key[0]} | {key[1]} | {key[2]} | {k:.1f} s | {o:.1f} s | {ratio:.2f}x | "
+            f"| {key[0]} | {group[0].get('epochs', 20)} | {key[1]} | {key[2]} | {k:.1f} s | "
+            f"{o:.1f} s | {ratio:.2f}x | "
             f"{accs[0]} | {accs[1]} | {others:.2f} |"
         )
     return "\n".join(lines)
@@ -302,6 +325,8 @@ def main() -> None:
     parser.add_argument("--machine", nargs="+", choices=["idle", "busy"], default=["idle", "busy"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, help="epochs of both sides (default: the recipe's)")
+    parser.add_argument("--model-epochs", nargs="+", type=model_epochs, default=[],
+                        metavar="MODEL=N", help="one model's epochs (over --epochs)")  # fmt: skip
     parser.add_argument("--repeat", type=int, default=1, help="pairs per line (median)")
     parser.add_argument("--wait-idle", type=float, metavar="LOAD",
                         help="first wait (up to 90 minutes) for a lower load")  # fmt: skip
@@ -310,6 +335,7 @@ def main() -> None:
     parser.add_argument("--arrays", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.model_epochs = dict(args.model_epochs)
     if args.keras_worker:
         keras_run(args.keras_worker, args.threads[0], args.seed, args.epochs, args.arrays,
                   args.result)  # fmt: skip
@@ -330,6 +356,7 @@ def main() -> None:
             if machine == "idle" and args.wait_idle:
                 print(f"load before the idle lines: {wait_for_quiet(args.wait_idle, 90):.2f}")
             spin = spinner() if machine == "busy" else None
+            print(f"{model} {machine}: load average before {load_average()}", flush=True)
             try:
                 for threads, i in ((t, i) for t in args.threads for i in range(args.repeat)):
                     tag = f"{machine}-{model}-{threads}-{i}"
@@ -342,6 +369,7 @@ def main() -> None:
                         else:
                             sides["ours"] = run_ours(model, args, threads, Path(tmp) / tag)
                     row = {"model": model, "machine": machine, "threads": threads,
+                           "epochs": epochs_of(model, args) or 20,
                            "keras": sides["keras"][0], "ours": sides["ours"][0],
                            "others": max(sides["keras"][1], sides["ours"][1]),
                            "load": os.getloadavg()[0]}  # fmt: skip
@@ -351,6 +379,7 @@ def main() -> None:
                 if spin is not None:
                     spin.terminate()
                     spin.wait()
+                print(f"{model} {machine}: load average after {load_average()}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     version = rows[0]["keras"]["version"] if rows else ""
