@@ -98,6 +98,7 @@ def run_task(task: Callable[[DictConfig], Any], cfg: DictConfig) -> Any:
     try:
         _install_interrupt_handlers()
         quiet_console(quiet=bool(cfg.get("quiet")))
+        keep_freed_memory()  # again in a sweep's worker process
         apply_threads(cfg.get("threads"))
         return task(cfg)
     except Interrupted as err:
@@ -166,6 +167,53 @@ def quiet_lightning() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, _DropBanners) for f in logger.filters):
             logger.addFilter(_DropBanners())
+
+
+#: OpenMP's wait policy of every run unless the environment names one. PASSIVE: a worker thread
+#: with nothing to do sleeps at once instead of spinning for the next parallel region; while
+#: another process holds a core, a spinning thread burns the time slice that the thread it waits
+#: for needs (two threads trained the LSTM classifier 15x slower than one at load 9, and as fast
+#: with this set; docs/speed.md).
+OMP_WAIT_POLICY = "PASSIVE"
+# glibc's mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
+
+
+def prepare_process() -> None:
+    """Set what must precede ``import torch``: OpenMP's wait policy (:data:`OMP_WAIT_POLICY`).
+
+    Called first by every console entry point, which import torch lazily: libgomp reads its
+    environment once, when ``import torch`` loads it. Sweep jobs in worker processes inherit the
+    variable. A policy already in the environment is kept.
+    """
+    import os
+
+    os.environ.setdefault("OMP_WAIT_POLICY", OMP_WAIT_POLICY)
+    keep_freed_memory()
+
+
+def keep_freed_memory() -> None:
+    """Let glibc's ``malloc`` reuse freed memory instead of returning it to the kernel.
+
+    By default glibc serves large blocks (over 32 MiB at most: an LSTM's activations over 140
+    steps, their gradients) with a fresh ``mmap`` and unmaps them when they are freed, so every
+    training step touches new pages: 48,000 page faults per step of the course exercise's LSTM,
+    a third of its time. With ``mmap`` off and trimming above 1 GiB, freed blocks stay in the
+    heap for the next step.
+    Has an effect on glibc (Linux) only and is repeated harmlessly; the memory a process holds
+    stays at its peak.
+    """
+    import ctypes
+
+    if sys.platform != "linux":
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.gnu_get_libc_version  # noqa: B018  (glibc, not musl: the numbers are glibc's)
+        libc.mallopt(_M_MMAP_MAX, 0)
+        libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30)
+    except (OSError, AttributeError):  # no glibc: keep the defaults
+        return
 
 
 def apply_threads(threads: int | None) -> None:

@@ -141,8 +141,9 @@ def _main(cfg: DictConfig) -> None:
 
 def main() -> None:
     """Console entry point: bad input ends with a message and exit code 2, not a traceback."""
-    from ecg_anomaly.cli import check_group_values
+    from ecg_anomaly.cli import check_group_values, prepare_process
 
+    prepare_process()  # before torch is imported
     check_group_values(sys.argv[1:])
     _main()
 

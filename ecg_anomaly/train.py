@@ -163,8 +163,9 @@ def _main(cfg: DictConfig) -> float | None:
 
 def main() -> float | None:
     """Console entry point; returns the metric an optimizing sweeper asks for, if any."""
-    from ecg_anomaly.cli import check_group_values
+    from ecg_anomaly.cli import check_group_values, prepare_process
 
+    prepare_process()  # before torch is imported
     check_group_values(sys.argv[1:])
     return _main()
 

@@ -3,7 +3,9 @@
 Scores N beats (default 500,000: ECG5000 beats tiled, or random beats without a data file) in
 large batches under ``torch.inference_mode``, after a warm-up run; repeats and reports the
 median. Start-up (imports, loading, the warm-up) is not counted. The CPU time and the load
-average are printed too: on a shared machine, other processes slow the wall clock.
+average are printed too: on a shared machine, other processes slow the wall clock. The process
+is prepared as the console entry points prepare theirs (:func:`ecg_anomaly.cli.prepare_process`:
+OpenMP's passive wait policy, glibc keeping freed memory).
 
 Examples:
     python scripts/scoring_throughput.py
@@ -18,16 +20,16 @@ import json
 import os
 import statistics
 import time
+from typing import Any
 
-import numpy as np
-import torch
 from _machine import cpu_name
 
-from ecg_anomaly.detector import Detector, load_detector
+from ecg_anomaly.cli import prepare_process
 
 
-def fresh_detector(seq_len: int) -> Detector:
+def fresh_detector(seq_len: int) -> Any:
     """An untrained tutorial dense autoencoder (the speed does not depend on the weights)."""
+    from ecg_anomaly.detector import Detector
     from ecg_anomaly.models import DenseAutoencoder
 
     model = DenseAutoencoder(seq_len=seq_len)
@@ -35,8 +37,10 @@ def fresh_detector(seq_len: int) -> Detector:
     return Detector.from_model(model)
 
 
-def make_beats(n: int, seq_len: int, data: str | None) -> np.ndarray:
-    """``n`` beats: the file's beats tiled, or uniform random values in [0, 1]."""
+def make_beats(n: int, seq_len: int, data: str | None) -> Any:
+    """``n`` beats (a NumPy array): the file's beats tiled, or uniform random values in [0, 1]."""
+    import numpy as np
+
     if data:
         from ecg_anomaly.data.beatfiles import read_beats
 
@@ -47,6 +51,8 @@ def make_beats(n: int, seq_len: int, data: str | None) -> np.ndarray:
 
 def hardware() -> str:
     """CPU model, core count and torch threads, in one line."""
+    import torch
+
     threads = torch.get_num_threads()
     return f"{cpu_name()}, {os.cpu_count()} cores, torch {torch.__version__} with {threads} threads"
 
@@ -59,8 +65,16 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16384, help="beats per forward pass")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs (median reported)")
     parser.add_argument("--seq-len", type=int, default=140, help="beat length of a fresh model")
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's own)")
     args = parser.parse_args()
 
+    prepare_process()  # as every console entry point does, before torch is imported
+    import torch
+
+    from ecg_anomaly.detector import load_detector
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
     detector = load_detector(args.ckpt) if args.ckpt else fresh_detector(args.seq_len)
     detector.batch_size = args.batch_size
     beats = make_beats(args.beats, detector.seq_len, args.data)

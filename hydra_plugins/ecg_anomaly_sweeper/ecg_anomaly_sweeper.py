@@ -8,8 +8,9 @@ after another costs the launching process 20-30 s on two busy cores while no job
 sweeper composes the first job of each batch only; everything else is the basic sweeper's.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: Hydra's plugin scan runs this module before it is in
+# sys.modules, and a dataclass with string annotations looks its module up there (AttributeError
+# in any process that composes a config without Hydra's entry point, e.g. compose_config).
 from collections.abc import Sequence
 from dataclasses import dataclass
 
