@@ -11,8 +11,9 @@ and so is the shape part of the score (1 is the largest training shape). The com
 - ``min``: the smaller (flagged only when both leads flag it).
 
 A flagged beat is typed as on one lead (:func:`ecg_anomaly.recordings.timing.beat_types`), from
-the combined QRS parts (V when >= 1, else S), or the combined shape parts for runs written
-before ``qrs_part`` existed. Beats the second lead did not detect keep the first lead's values.
+the combined QRS parts (V when >= 1, else S, or untyped in an irregular rhythm, measured on the
+first lead), or the combined shape parts for runs written before ``qrs_part`` existed. Beats the
+second lead did not detect keep the first lead's values.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ecg_anomaly.recordings.timing import beat_types
 from ecg_anomaly.records.tally import _share
 
 #: Ways to combine the two leads' normalised scores.
@@ -61,7 +63,7 @@ def combine(first_run: Path, second_run: Path, rule: str = "max") -> Any:
     Returns:
         A DataFrame: ``class``, ``label``, ``score`` (1 = threshold), ``shape`` (the part that
             types: QRS part, else shape part),
-        ``flag`` and ``type`` (0 none, 1 V, 2 S).
+        ``flag`` and ``type`` (0 none, 1 V, 2 S, 3 untyped).
     """
     a, ta = _lead(first_run)
     b, tb = _lead(second_run)
@@ -75,7 +77,9 @@ def combine(first_run: Path, second_run: Path, rule: str = "max") -> Any:
     how = {"max": np.nanmax, "mean": np.nanmean, "min": np.nanmin}[rule]
     combined, shapes = how(score, axis=0), how(shape, axis=0)
     flag = combined >= 1.0
-    kind = np.where(flag, np.where(shapes >= 1.0, 1, 2), 0)
+    # the rhythm is the same on both leads: the first lead's irregularity leaves beats untyped
+    rhythm = a["irregularity"].to_numpy(float) if "irregularity" in a else None
+    kind = beat_types(flag, shapes, irregularity=rhythm)
     return a[["class", "label"]].assign(score=combined, shape=shapes, flag=flag, type=kind)
 
 
