@@ -261,9 +261,9 @@ class Detector:
     def export(self, path: str | os.PathLike, format: str = "onnx") -> Path:
         """Write the detector as one graph for other runtimes (``onnx`` or ``torch``).
 
-        See :func:`ecg_anomaly.export.export_detector` and ``docs/export.md``.
+        See :func:`ecg_anomaly.exported.files.export_detector` and ``docs/export.md``.
         """
-        from ecg_anomaly.export.files import export_detector
+        from ecg_anomaly.exported.files import export_detector
 
         return export_detector(self._fitted(), path, format).path
 

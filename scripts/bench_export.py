@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ecg_anomaly.export.files import export_detector
+from ecg_anomaly.exported.files import export_detector
 from ecg_anomaly.models import (
     ContractiveAutoencoder,
     ConvAutoencoder,

@@ -219,10 +219,10 @@ class AnomalyModel(L.LightningModule):
     def to_onnx(self, file_path: Any = None, input_sample: Any = None, **kwargs: Any) -> Any:
         """Write the whole detector (raw beats in, scores and flags out), not ``forward``.
 
-        See :func:`ecg_anomaly.export.export_detector` (``ecg-anomaly-export``); the inputs are
-        fixed (``input_sample`` is ignored), ``kwargs`` are ``check`` and ``opset``.
+        See :func:`ecg_anomaly.exported.files.export_detector` (``ecg-anomaly-export``); the
+        inputs are fixed (``input_sample`` is ignored), ``kwargs`` are ``check`` and ``opset``.
         """
-        from ecg_anomaly.export.files import export_detector
+        from ecg_anomaly.exported.files import export_detector
 
         return export_detector(self, file_path, "onnx", **kwargs)
 

@@ -57,7 +57,7 @@ RHYTHM_BEATS = 16
 MAX_DISTANCE = 0.3
 #: Beats farther from the dominant cluster's median beat than this many robust standard
 #: deviations of the cluster's distances are left out.
-MAX_SPREAD = 4.0
+MAX_SPREAD = 3.0
 #: Beats that lean from the dominant median beat towards another shape cluster by more than
 #: this many robust standard deviations are left out (intermediate shapes: fusion beats).
 MAX_TOWARD = 2.5

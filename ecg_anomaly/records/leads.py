@@ -157,7 +157,7 @@ def leads_markdown(
         second: The second lead's run folders.
         detection: Beat detection (Se, +P) of each lead, over all its scored records.
     """
-    from ecg_anomaly.records.markdown import cell, pct, table
+    from ecg_anomaly.records.tables import cell, pct, table
 
     keys = ("veb/sensitivity", "veb/ppv", "sveb/sensitivity", "sveb/ppv",
             "abnormal/sensitivity", "abnormal/ppv")  # fmt: skip

@@ -7,9 +7,10 @@ each record's first 5 minutes train, the rest test), whereas ours use no label a
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
+
+from ecg_anomaly.records.tables import cell, missing, pct, record_table, table, worst
 
 #: Published beat detection on the MIT-BIH Arrhythmia Database: (Se %, +P %, source).
 DETECTION_ANCHORS = (
@@ -33,34 +34,6 @@ GOALS = (
     ("sveb/sensitivity", 0.80),
     ("sveb/ppv", 0.60),
 )
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def pct(value: Any, digits: int = 2) -> str:
-    """A fraction as a percentage (``-`` when missing)."""
-    return "-" if _missing(value) else f"{100 * float(value):.{digits}f}"
-
-
-def cell(value: Any, kind: str) -> str:
-    """One table cell of ``kind`` ``text``, ``int``, ``pct`` or a number of decimals."""
-    if kind == "text":
-        return str(value).replace("|", "\\|")
-    if _missing(value) or value == "":
-        return "-"
-    if kind == "int":
-        return str(int(value))
-    if kind == "pct":
-        return pct(value, 1)
-    return f"{float(value):.{int(kind)}f}"
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    """Markdown table lines."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return lines + ["| " + " | ".join(row) + " |" for row in rows]
 
 
 def anchor_tables(s: Mapping[str, Any], xqrs: Mapping[str, Any] | None = None) -> list[str]:
@@ -93,7 +66,7 @@ def anchor_tables(s: Mapping[str, Any], xqrs: Mapping[str, Any] | None = None) -
                     "SVEB +P %"], rows)  # fmt: skip
     lines += ["", "## Goals (issue 20)", ""]
     rows = [[key, f"≥ {100 * low:g} %", pct(s[key]),
-             "reached" if not _missing(s[key]) and s[key] >= low else "**not reached**"]
+             "reached" if not missing(s[key]) and s[key] >= low else "**not reached**"]
             for key, low in GOALS]  # fmt: skip
     lines += table(["figure", "goal", "ours %", ""], rows)
     return lines
@@ -147,8 +120,6 @@ def _took(s: Mapping[str, Any]) -> str:
 
 def document(s: Mapping[str, Any], rows: Any, xqrs: Mapping[str, Any] | None, figure: str) -> str:
     """The whole ``results.md``."""
-    from ecg_anomaly.records.tables import record_table, worst
-
     paced = ", ".join(s["records/paced"]) or "none"
     rule = {
         "score": "beat detection only (left out of the arrhythmia figures, as EC57 does)",

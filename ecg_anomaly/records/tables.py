@@ -1,10 +1,44 @@
-"""The per-record parts of ``results.md``: every record's line, and where the errors are."""
+"""Markdown tables and cells, and the per-record parts of ``results.md``.
+
+Every record's line and where the errors are; :mod:`ecg_anomaly.records.markdown` builds the
+whole document from these, and :mod:`ecg_anomaly.records.leads` its own tables.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
 
-from ecg_anomaly.records.markdown import cell, table
+
+def missing(value: Any) -> bool:
+    """Whether a value is absent (None or NaN)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def pct(value: Any, digits: int = 2) -> str:
+    """A fraction as a percentage (``-`` when missing)."""
+    return "-" if missing(value) else f"{100 * float(value):.{digits}f}"
+
+
+def cell(value: Any, kind: str) -> str:
+    """One table cell of ``kind`` ``text``, ``int``, ``pct`` or a number of decimals."""
+    if kind == "text":
+        return str(value).replace("|", "\\|")
+    if missing(value) or value == "":
+        return "-"
+    if kind == "int":
+        return str(int(value))
+    if kind == "pct":
+        return pct(value, 1)
+    return f"{float(value):.{int(kind)}f}"
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Markdown table lines."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
 
 #: Columns of the per-record table: (column of records.csv, header, kind).
 TABLE = (

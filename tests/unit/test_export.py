@@ -21,8 +21,8 @@ import torch
 from ecg_anomaly import load_detector
 from ecg_anomaly.errors import ConfigError
 from ecg_anomaly.export import main as export_main
-from ecg_anomaly.export.files import FORMATS, export_detector
-from ecg_anomaly.export.graph import ExportedDetector, TimingScore, exportable_term
+from ecg_anomaly.exported.files import FORMATS, export_detector
+from ecg_anomaly.exported.graph import ExportedDetector, TimingScore, exportable_term
 from ecg_anomaly.models import (
     ContractiveAutoencoder,
     ConvAutoencoder,

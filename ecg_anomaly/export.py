@@ -46,7 +46,7 @@ def export(cfg: DictConfig) -> dict[str, Any]:
     from ecg_anomaly.anomaly.thresholds import ManualThreshold
     from ecg_anomaly.apply import rule_from_config
     from ecg_anomaly.checkpoints import load_model
-    from ecg_anomaly.export.files import FORMATS, check_format, export_detector, input_shape
+    from ecg_anomaly.exported.files import FORMATS, check_format, export_detector, input_shape
     from ecg_anomaly.runs import claim_for
 
     format = check_format(str(cfg.format))

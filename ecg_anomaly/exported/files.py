@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from ecg_anomaly.errors import ConfigError, bad_value
-from ecg_anomaly.export.graph import BEATS, OUTPUTS, PREMATURITY, QRS_DISTANCE, ExportedDetector
+from ecg_anomaly.exported.graph import BEATS, OUTPUTS, PREMATURITY, QRS_DISTANCE, ExportedDetector
 
 log = logging.getLogger(__name__)
 
