@@ -179,6 +179,17 @@ OMP_WAIT_POLICY = "PASSIVE"
 _M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
 
 
+def console_main(hydra_main: Callable[[], Any]) -> Any:
+    """Every console entry point: the process prepared before torch, then its Hydra main.
+
+    Bad input ends with a message and exit code 2, not a traceback (a number given to a config
+    group is refused before Hydra sees it).
+    """
+    prepare_process()  # before torch is imported
+    check_group_values(sys.argv[1:])
+    return hydra_main()
+
+
 def prepare_process() -> None:
     """Set what must precede ``import torch``: OpenMP's wait policy (:data:`OMP_WAIT_POLICY`).
 

@@ -19,7 +19,6 @@ Examples:
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -141,11 +140,9 @@ def _main(cfg: DictConfig) -> None:
 
 def main() -> None:
     """Console entry point: bad input ends with a message and exit code 2, not a traceback."""
-    from ecg_anomaly.cli import check_group_values, prepare_process
+    from ecg_anomaly.cli import console_main
 
-    prepare_process()  # before torch is imported
-    check_group_values(sys.argv[1:])
-    _main()
+    console_main(_main)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import math
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -163,11 +162,9 @@ def _main(cfg: DictConfig) -> float | None:
 
 def main() -> float | None:
     """Console entry point; returns the metric an optimizing sweeper asks for, if any."""
-    from ecg_anomaly.cli import check_group_values, prepare_process
+    from ecg_anomaly.cli import console_main
 
-    prepare_process()  # before torch is imported
-    check_group_values(sys.argv[1:])
-    return _main()
+    return console_main(_main)
 
 
 if __name__ == "__main__":
